@@ -1,0 +1,73 @@
+#include "converters/convert.hpp"
+
+#include <regex>
+
+#include "schema/error.hpp"
+
+namespace supra {
+namespace {
+
+std::regex compile(const std::string& pattern, const char* flag) {
+  try {
+    return std::regex(pattern, std::regex::ECMAScript);
+  } catch (const std::regex_error& e) {
+    throw usage_error("usage.regex", std::string(flag) + " '" + pattern + "' is not a valid regex: " + e.what());
+  }
+}
+
+// Every file the output would replace must not be one of the inputs.
+void refuse_overwriting_input(const Checkpoint& ckpt, const fs::path& out_folder, const WritePlan& plan) {
+  for (const std::string& name : plan.files) {
+    std::error_code ec;
+    const fs::path target = out_folder / name;
+    for (const std::string& input : ckpt.files)
+      if (fs::exists(target, ec) && fs::equivalent(target, input, ec))
+        throw usage_error("usage.overwrite-input", target.string() + " is an input file; write somewhere else");
+  }
+}
+
+}  // namespace
+
+Checkpoint select_and_cast(const Checkpoint& in, const ConvertOptions& options) {
+  Checkpoint out;
+  out.format = in.format;
+  out.files = in.files;
+  out.metadata = in.metadata;
+  const bool has_only = !options.only_regex.empty(), has_exclude = !options.exclude_regex.empty();
+  const std::regex only = has_only ? compile(options.only_regex, "--only") : std::regex();
+  const std::regex exclude = has_exclude ? compile(options.exclude_regex, "--exclude") : std::regex();
+  for (const auto& t : in.tensors) {
+    if (has_only && !std::regex_search(t->name(), only)) continue;
+    if (has_exclude && std::regex_search(t->name(), exclude)) continue;
+    out.tensors.push_back(options.dtype ? cast_if_float(t, *options.dtype) : t);
+  }
+  return out;
+}
+
+ConvertResult convert_checkpoint(const fs::path& in, const fs::path& out, const ConvertOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
+  const Format& reader = detect_input_format(in);
+  const Format& writer = choose_output_format(out, options.output_format);
+  Checkpoint source = reader.read(in, options.read);
+  Checkpoint selected = select_and_cast(source, options);
+
+  ConvertResult result;
+  result.input_format = reader.name();
+  result.output_format = writer.name();
+  result.tensors = selected.tensors.size();
+  for (const auto& t : selected.tensors) {
+    const TensorSource* original = source.find(t->name());
+    result.bytes_in += original ? original->info().nbytes() : t->info().nbytes();
+  }
+  result.plan = writer.plan(selected, out, options.write);
+  const bool to_folder = !out.has_extension() || fs::is_directory(out);
+  refuse_overwriting_input(source, to_folder ? out : out.parent_path(), result.plan);
+  if (!options.dry_run) {
+    result.report = writer.write(selected, out, options.write);
+    result.bytes_out = result.report.bytes_written;
+  }
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return result;
+}
+
+}  // namespace supra

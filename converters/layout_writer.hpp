@@ -1,0 +1,43 @@
+#pragma once
+// The shared back end of every writer whose file layout is known before any
+// tensor is read (safetensors, GGUF, npy): each file is a header plus tensors
+// at fixed offsets. Tensors are streamed in bounded chunks by N threads with
+// positional writes; bytes that sit unchanged in an input file are copied
+// kernel-side with copy_file_range.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "converters/format.hpp"
+#include "converters/output_transaction.hpp"
+
+namespace supra {
+
+struct FileLayout {
+  std::string name;                // relative to the output folder
+  std::vector<std::byte> header;   // written at offset 0
+  struct Placement {
+    TensorPtr source;
+    uint64_t offset;  // absolute byte offset in the file
+  };
+  std::vector<Placement> tensors;
+  std::vector<std::byte> trailer;  // written at trailer_offset (e.g. a zip central directory)
+  uint64_t trailer_offset = 0;
+  uint64_t size = 0;               // final file size; gaps are zero bytes
+};
+
+// Chunk size of streamed reads: also the unit of peak-memory predictions.
+inline constexpr uint64_t kStreamChunkBytes = 8ull << 20;
+
+// Predicted peak of the buffers write_layouts allocates.
+uint64_t predicted_peak_memory(const std::vector<FileLayout>& files, int threads);
+
+// Writes `files` through `tx` (not committed here). Cast statistics and byte
+// counts go to `report`.
+void write_layouts(OutputTransaction& tx, const std::vector<FileLayout>& files,
+                   const WriteOptions& options, WriteReport& report);
+
+// Turns layouts into the plan a --dry-run prints.
+WritePlan plan_from_layouts(const std::vector<FileLayout>& files, int threads);
+
+}  // namespace supra

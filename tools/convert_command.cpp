@@ -1,0 +1,147 @@
+// supra convert IN OUT [--dtype T] [--only RE] [--exclude RE] [--max-shard-size S]
+//                      [--threads N] [--dry-run] [--force] [--json]
+#include <fmt/format.h>
+
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "converters/byte_size.hpp"
+#include "converters/convert.hpp"
+#include "schema/error.hpp"
+#include "tools/commands.hpp"
+#include "tools/progress_bar.hpp"
+
+namespace supra::cli {
+namespace {
+
+struct ConvertArgs {
+  std::string in, out, dtype, only, exclude, max_shard, format, key, torch_wrap;
+  int threads = 0;
+  bool dry_run = false, force = false, json = false, strip_module = false;
+};
+
+nlohmann::ordered_json result_json(const ConvertResult& r, bool dry_run) {
+  nlohmann::ordered_json j;
+  j["input_format"] = r.input_format;
+  j["output_format"] = r.output_format;
+  j["dry_run"] = dry_run;
+  j["tensors"] = r.tensors;
+  j["bytes_in"] = r.bytes_in;
+  j["bytes_out"] = dry_run ? r.plan.output_bytes : r.bytes_out;
+  j["seconds"] = r.seconds;
+  j["files"] = r.plan.files;
+  j["predicted_peak_memory_bytes"] = r.plan.peak_memory_bytes;
+  auto& overflow = j["cast_overflow"] = nlohmann::ordered_json::object();
+  for (const auto& [name, s] : r.report.cast_stats)
+    if (s.overflow) overflow[name] = s.overflow;
+  auto& underflow = j["cast_underflow"] = nlohmann::ordered_json::object();
+  for (const auto& [name, s] : r.report.cast_stats)
+    if (s.underflow) underflow[name] = s.underflow;
+  if (dry_run) {
+    auto& tensors = j["plan"] = nlohmann::ordered_json::array();
+    for (const auto& t : r.plan.tensors)
+      tensors.push_back({{"name", t.name}, {"dtype", dtype_name(t.dtype)}, {"shape", t.shape},
+                         {"bytes", t.nbytes}, {"file", t.file}, {"offset", t.offset}});
+  }
+  return j;
+}
+
+void print_plan(const ConvertResult& r) {
+  fmt::print("plan: {} -> {}, {} tensors into {} file(s)\n", r.input_format, r.output_format, r.tensors,
+             r.plan.files.size());
+  for (const auto& t : r.plan.tensors) {
+    std::string shape = "[";
+    for (size_t i = 0; i < t.shape.size(); ++i) shape += (i ? ", " : "") + std::to_string(t.shape[i]);
+    fmt::print("  {}  {}  {}  {} bytes  -> {} @ {}\n", t.name, dtype_name(t.dtype), shape + "]", t.nbytes, t.file,
+               t.offset);
+  }
+  fmt::print("files: ");
+  for (const auto& f : r.plan.files) fmt::print("{} ", f);
+  fmt::print("\noutput bytes: {} ({})\npredicted peak memory: {}\n", r.plan.output_bytes,
+             format_bytes(r.plan.output_bytes), format_bytes(r.plan.peak_memory_bytes));
+}
+
+void print_summary(const ConvertResult& r, const std::string& in, const std::string& out) {
+  const double gbps = r.seconds > 0 ? double(r.bytes_in) / r.seconds / 1e9 : 0;
+  fmt::print("converted {} ({}) -> {} ({})\n", in, r.input_format, out, r.output_format);
+  fmt::print("  tensors:   {}\n  bytes in:  {} ({})\n  bytes out: {} ({})\n  time:      {:.2f} s ({:.2f} GB/s)\n",
+             r.tensors, r.bytes_in, format_bytes(r.bytes_in), r.bytes_out, format_bytes(r.bytes_out), r.seconds, gbps);
+  uint64_t overflow = 0, underflow = 0;
+  for (const auto& [name, s] : r.report.cast_stats) {
+    overflow += s.overflow;
+    underflow += s.underflow;
+  }
+  if (overflow == 0 && underflow == 0) {
+    fmt::print("  cast:      no overflow, no underflow\n");
+    return;
+  }
+  fmt::print("  cast:      {} values overflowed to inf/NaN, {} nonzero values flushed to zero\n", overflow, underflow);
+  for (const auto& [name, s] : r.report.cast_stats)
+    fmt::print("    {}: {} overflow, {} underflow\n", name, s.overflow, s.underflow);
+}
+
+}  // namespace
+
+void add_convert_command(CLI::App& app, Action& action) {
+  auto a = std::make_shared<ConvertArgs>();
+  CLI::App* cmd = app.add_subcommand("convert", "Convert a checkpoint to another format and/or dtype, streaming");
+  cmd->add_option("input", a->in, "Input checkpoint file or folder")->required();
+  cmd->add_option("output", a->out, "Output file, or folder (Hugging Face style)")->required();
+  cmd->add_option("--dtype", a->dtype, "Cast floating-point tensors: f32, f16, bf16, f64, f8_e4m3, f8_e5m2");
+  cmd->add_option("--only", a->only, "Keep only tensors whose name matches this regex");
+  cmd->add_option("--exclude", a->exclude, "Drop tensors whose name matches this regex");
+  cmd->add_option("--max-shard-size", a->max_shard, "Split the output into shards of at most this size (e.g. 5GB)");
+  cmd->add_option("--threads", a->threads, "Worker threads (default: all cores)");
+  cmd->add_option("--format", a->format, "Output format (default: from the output name)");
+  cmd->add_option("--key", a->key, "Nested dict key holding the tensors (PyTorch checkpoints)");
+  cmd->add_option("--torch-wrap", a->torch_wrap, "PyTorch output: wrap the state dict under this key");
+  cmd->add_flag("--strip-module-prefix", a->strip_module, "Drop a common 'module.' prefix from names");
+  cmd->add_flag("--dry-run", a->dry_run, "Print the plan (tensors, shards, offsets, peak memory) and write nothing");
+  cmd->add_flag("--force", a->force, "Overwrite existing output files");
+  cmd->add_flag("--json", a->json, "Print the summary as JSON");
+  cmd->callback([a, &action] {
+    action = [a] {
+      ConvertOptions options;
+      if (!a->dtype.empty()) {
+        options.dtype = dtype_from_user(a->dtype);
+        if (!options.dtype) throw usage_error("usage.dtype", "unknown --dtype '" + a->dtype + "'");
+      }
+      options.only_regex = a->only;
+      options.exclude_regex = a->exclude;
+      options.output_format = a->format;
+      options.dry_run = a->dry_run;
+      options.read.key = a->key;
+      options.read.strip_module_prefix = a->strip_module;
+      options.write.force = a->force;
+      options.write.torch_wrap = a->torch_wrap;
+      options.write.threads = a->threads > 0 ? a->threads : int(std::max(1u, std::thread::hardware_concurrency()));
+      if (!a->max_shard.empty()) options.write.max_shard_size = parse_byte_size(a->max_shard);
+      // The bar's total is only known after the plan; it starts at zero width.
+      std::unique_ptr<ProgressBar> bar;
+      std::atomic<uint64_t> pending_total{0};
+      options.write.on_bytes = [&](uint64_t n) {
+        if (bar) bar->add(n);
+      };
+      if (!a->dry_run) {
+        // Plan once up front to size the progress bar; cheap (headers only).
+        ConvertOptions probe = options;
+        probe.dry_run = true;
+        probe.write.on_bytes = nullptr;
+        const ConvertResult planned = convert_checkpoint(a->in, a->out, probe);
+        bar = std::make_unique<ProgressBar>("convert", planned.plan.payload_bytes);
+      }
+      const ConvertResult r = convert_checkpoint(a->in, a->out, options);
+      if (bar) bar->finish();
+      if (a->json)
+        std::cout << result_json(r, a->dry_run).dump(2) << "\n";
+      else if (a->dry_run)
+        print_plan(r);
+      else
+        print_summary(r, a->in, a->out);
+      return 0;
+    };
+  });
+}
+
+}  // namespace supra::cli

@@ -1,0 +1,90 @@
+// supra inspect PATH [--stats] [--json]
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <iostream>
+
+#include "converters/byte_size.hpp"
+#include "converters/inspect_report.hpp"
+#include "tools/commands.hpp"
+
+namespace supra::cli {
+namespace {
+
+struct InspectArgs {
+  std::string path;
+  bool stats = false;
+  bool json = false;
+  std::string key;
+  bool strip_module = false;
+};
+
+std::string stat_cell(const nlohmann::ordered_json& v) {
+  return v.is_null() ? "-" : fmt::format("{:.6g}", v.get<double>());
+}
+
+void print_text(const nlohmann::ordered_json& r, bool stats) {
+  fmt::print("path:       {}\n", r["path"].get<std::string>());
+  fmt::print("format:     {} ({} file{})\n", r["format"].get<std::string>(), r["files"].size(),
+             r["files"].size() == 1 ? "" : "s");
+  fmt::print("tensors:    {}\n", r["tensor_count"].get<uint64_t>());
+  fmt::print("parameters: {}\n", r["parameters"].get<uint64_t>());
+  fmt::print("bytes:      {} ({})\n", r["bytes"].get<uint64_t>(), format_bytes(r["bytes"].get<uint64_t>()));
+  std::string dtypes;
+  for (const auto& [k, v] : r["dtypes"].items()) dtypes += fmt::format("{}{}: {}", dtypes.empty() ? "" : ", ", k, v.get<uint64_t>());
+  fmt::print("dtypes:     {}\n", dtypes.empty() ? "-" : dtypes);
+  if (!r["metadata"].empty()) {
+    fmt::print("metadata:\n");
+    for (const auto& [k, v] : r["metadata"].items()) {
+      std::string s = v.get<std::string>();
+      if (s.size() > 100) s = s.substr(0, 97) + "...";
+      fmt::print("  {} = {}\n", k, s);
+    }
+  }
+  size_t name_w = 4;
+  for (const auto& t : r["tensors"]) name_w = std::max(name_w, t["name"].get<std::string>().size());
+  fmt::print("\n{:<{}}  {:<7} {:<20} {:>12}", "NAME", name_w, "DTYPE", "SHAPE", "BYTES");
+  if (stats) fmt::print("  {:>12} {:>12} {:>12} {:>12} {:>6} {:>6}", "MIN", "MAX", "MEAN", "STD", "NAN", "INF");
+  fmt::print("\n");
+  for (const auto& t : r["tensors"]) {
+    std::string shape = "[";
+    for (size_t i = 0; i < t["shape"].size(); ++i) shape += (i ? ", " : "") + std::to_string(t["shape"][i].get<uint64_t>());
+    shape += "]";
+    fmt::print("{:<{}}  {:<7} {:<20} {:>12}", t["name"].get<std::string>(), name_w, t["dtype"].get<std::string>(),
+               shape, t["bytes"].get<uint64_t>());
+    if (stats) {
+      const auto& s = t["stats"];
+      fmt::print("  {:>12} {:>12} {:>12} {:>12} {:>6} {:>6}", stat_cell(s["min"]), stat_cell(s["max"]),
+                 stat_cell(s["mean"]), stat_cell(s["std"]), s["nan"].get<uint64_t>(), s["inf"].get<uint64_t>());
+    }
+    fmt::print("\n");
+  }
+}
+
+}  // namespace
+
+void add_inspect_command(CLI::App& app, Action& action) {
+  auto args = std::make_shared<InspectArgs>();
+  CLI::App* cmd = app.add_subcommand("inspect", "Show what a checkpoint holds: format, dtypes, shapes, metadata");
+  cmd->add_option("path", args->path, "Checkpoint file or folder")->required();
+  cmd->add_flag("--stats", args->stats, "Add min, max, mean, std and NaN/inf counts per tensor (reads all data)");
+  cmd->add_flag("--json", args->json, "Print the report as JSON");
+  cmd->add_option("--key", args->key, "Nested dict key holding the tensors (PyTorch checkpoints)");
+  cmd->add_flag("--strip-module-prefix", args->strip_module, "Drop a common 'module.' prefix from names");
+  cmd->callback([args, &action] {
+    action = [args] {
+      InspectOptions options;
+      options.stats = args->stats;
+      options.read.key = args->key;
+      options.read.strip_module_prefix = args->strip_module;
+      const auto report = inspect_checkpoint(args->path, options);
+      if (args->json)
+        std::cout << report.dump(2) << "\n";
+      else
+        print_text(report, args->stats);
+      return 0;
+    };
+  });
+}
+
+}  // namespace supra::cli

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs everything supra needs to build and test on Debian 12 (run as root).
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
+packages=(
+  build-essential cmake pkg-config git
+  libhdf5-dev nlohmann-json3-dev libzstd-dev libeigen3-dev libcli11-dev libfmt-dev zlib1g-dev
+  libgtest-dev libbenchmark-dev
+  python3-torch python3-numpy python3-h5py   # fixtures and interop tests (/usr/bin/python3)
+  time                                       # /usr/bin/time for peak-memory figures in bench/
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
