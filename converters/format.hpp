@@ -29,6 +29,7 @@ struct WriteOptions {
   bool force = false;  // overwrite existing outputs
   std::function<void(uint64_t)> on_bytes;  // progress: called with bytes just written
   std::string torch_wrap;                  // PyTorch writer: wrap the state dict under this key
+  std::string quantize;                    // GGUF writer: "q8_0" quantizes 2-D weights
 };
 
 // One tensor of the output as a writer will lay it out.

@@ -1,6 +1,7 @@
 #pragma once
 // A checkpoint independent of files: ordered tensor sources + string metadata.
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,11 @@ struct Checkpoint {
   std::vector<std::string> files;  // the files it was read from
   std::vector<TensorPtr> tensors;  // in file order
   std::map<std::string, std::string> metadata;
+  // Typed, format-specific metadata that a string map cannot hold without
+  // loss, keyed by format: format_metadata["gguf"] holds GGUF key/values with
+  // their types, so GGUF -> GGUF keeps them exactly. Writers of other formats
+  // may ignore it.
+  nlohmann::ordered_json format_metadata = nlohmann::ordered_json::object();
 
   const TensorSource* find(const std::string& name) const;
   uint64_t total_bytes() const;
