@@ -59,3 +59,95 @@ Checkpoint make_demo_checkpoint(const DemoModelShape& s, DType dtype, uint32_t s
 }
 
 }  // namespace supra
+
+namespace supra {
+namespace {
+
+// GPT-2's byte -> printable code point map: printable Latin-1 bytes map to
+// themselves, the rest to U+0100 onwards in byte order.
+std::string byte_token(int b) {
+  auto printable = [](int c) { return (c >= 33 && c <= 126) || (c >= 161 && c <= 172) || (c >= 174 && c <= 255); };
+  int cp = b;
+  if (!printable(b)) {
+    int n = 0;
+    for (int c = 0; c < b; ++c)
+      if (!printable(c)) ++n;
+    cp = 256 + n;
+  }
+  std::string s;
+  if (cp < 0x80) {
+    s += char(cp);
+  } else {
+    s += char(0xc0 | (cp >> 6));
+    s += char(0x80 | (cp & 0x3f));
+  }
+  return s;
+}
+
+}  // namespace
+
+std::string demo_config_json(const DemoModelShape& s, DType dtype) {
+  nlohmann::ordered_json j;
+  j["architectures"] = {"LlamaForCausalLM"};
+  j["model_type"] = "llama";
+  j["vocab_size"] = s.vocab;
+  j["hidden_size"] = s.hidden;
+  j["intermediate_size"] = s.ffn;
+  j["num_hidden_layers"] = s.layers;
+  j["num_attention_heads"] = s.heads;
+  j["num_key_value_heads"] = s.kv_heads;
+  j["hidden_act"] = "silu";
+  j["max_position_embeddings"] = 2048;
+  j["rms_norm_eps"] = 1e-5;
+  j["rope_theta"] = 10000.0;
+  j["tie_word_embeddings"] = false;
+  j["bos_token_id"] = 258;
+  j["eos_token_id"] = 259;
+  j["torch_dtype"] = std::string(dtype_torch_name(dtype));
+  return j.dump(2) + "\n";
+}
+
+std::string demo_tokenizer_json() {
+  nlohmann::ordered_json vocab = nlohmann::ordered_json::object();
+  for (int b = 0; b < 256; ++b) vocab[byte_token(b)] = b;
+  const std::string space = byte_token(' ');
+  vocab[space + "t"] = 256;
+  vocab["he"] = 257;
+  nlohmann::ordered_json j;
+  j["version"] = "1.0";
+  j["truncation"] = nullptr;
+  j["padding"] = nullptr;
+  j["added_tokens"] = {
+      {{"id", 258}, {"content", "<|bos|>"}, {"single_word", false}, {"lstrip", false}, {"rstrip", false},
+       {"normalized", false}, {"special", true}},
+      {{"id", 259}, {"content", "<|eos|>"}, {"single_word", false}, {"lstrip", false}, {"rstrip", false},
+       {"normalized", false}, {"special", true}}};
+  j["normalizer"] = nullptr;
+  j["pre_tokenizer"] = {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true},
+                        {"use_regex", true}};
+  j["post_processor"] = nullptr;
+  j["decoder"] = {{"type", "ByteLevel"}, {"add_prefix_space", true}, {"trim_offsets", true}, {"use_regex", true}};
+  j["model"] = {{"type", "BPE"},
+                {"dropout", nullptr},
+                {"unk_token", nullptr},
+                {"continuing_subword_prefix", nullptr},
+                {"end_of_word_suffix", nullptr},
+                {"fuse_unk", false},
+                {"byte_fallback", false},
+                {"vocab", vocab},
+                {"merges", {space + " t", "h e"}}};
+  return j.dump(2) + "\n";
+}
+
+std::string demo_tokenizer_config_json() {
+  nlohmann::ordered_json j;
+  j["bos_token"] = "<|bos|>";
+  j["eos_token"] = "<|eos|>";
+  j["add_bos_token"] = true;
+  j["add_eos_token"] = false;
+  j["model_max_length"] = 2048;
+  j["tokenizer_class"] = "PreTrainedTokenizerFast";
+  return j.dump(2) + "\n";
+}
+
+}  // namespace supra

@@ -9,7 +9,7 @@
 namespace supra {
 
 struct DemoModelShape {
-  uint64_t vocab = 256;
+  uint64_t vocab = 260;  // 256 byte tokens, 2 merges, bos, eos (see demo_tokenizer_json)
   uint64_t hidden = 64;
   uint64_t layers = 2;
   uint64_t heads = 4;
@@ -18,5 +18,12 @@ struct DemoModelShape {
 };
 
 Checkpoint make_demo_checkpoint(const DemoModelShape& shape, DType dtype, uint32_t seed = 0);
+
+// Hugging Face companions of the demo weights, so the demo folder loads like
+// a real model folder: config.json (LlamaForCausalLM) and a byte-level BPE
+// tokenizer.json (GPT-2 byte alphabet, two merges, <|bos|> and <|eos|>).
+std::string demo_config_json(const DemoModelShape& shape, DType dtype);
+std::string demo_tokenizer_json();
+std::string demo_tokenizer_config_json();
 
 }  // namespace supra

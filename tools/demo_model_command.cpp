@@ -1,7 +1,11 @@
 // supra demo-model OUT [--dtype bf16]: writes the built-in tiny demo model.
 #include <fmt/format.h>
+#include <unistd.h>
+
+#include <filesystem>
 
 #include "converters/format.hpp"
+#include "converters/output_transaction.hpp"
 #include "schema/demo_model.hpp"
 #include "schema/error.hpp"
 #include "tools/commands.hpp"
@@ -28,6 +32,20 @@ void add_demo_model_command(CLI::App& app, Action& action) {
       WriteOptions options;
       options.force = a->force;
       format.write(ckpt, a->out, options);
+      const std::filesystem::path out(a->out);
+      if (!out.has_extension()) {
+        // A folder: make it a complete Hugging Face model folder.
+        OutputTransaction tx(out, a->force);
+        auto put = [&](const std::string& name, const std::string& text) {
+          const int fd = tx.create(name);
+          if (::write(fd, text.data(), text.size()) != ssize_t(text.size()))
+            throw io_error("io.write", {(out / name).string(), {}, {}}, "short write");
+        };
+        put("config.json", demo_config_json(DemoModelShape{}, *dtype));
+        put("tokenizer.json", demo_tokenizer_json());
+        put("tokenizer_config.json", demo_tokenizer_config_json());
+        tx.commit();
+      }
       fmt::print("wrote demo model ({} tensors, {} parameters) to {}\n", ckpt.tensors.size(), ckpt.total_params(),
                  a->out);
       return 0;

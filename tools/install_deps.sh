@@ -19,3 +19,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+
+# llama.cpp for interop tests: node-llama-cpp's prebuilt CPU binaries, with no
+# download or compile step at install time.
+if ! command -v npm >/dev/null 2>&1; then
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends nodejs npm
+fi
+llama_dir="$(dirname "$0")/../tests/interop/llama"
+if [ ! -d "$llama_dir/node_modules/node-llama-cpp" ]; then
+  (cd "$llama_dir" && NODE_LLAMA_CPP_SKIP_DOWNLOAD=true npm ci --omit=optional --ignore-scripts --no-audit --no-fund --loglevel=error)
+fi
