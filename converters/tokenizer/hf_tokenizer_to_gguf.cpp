@@ -1,0 +1,171 @@
+#include "converters/tokenizer/hf_tokenizer_to_gguf.hpp"
+
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "schema/error.hpp"
+
+namespace supra {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::ordered_json;
+
+// llama.cpp token types (llama_token_type / gguf-py TokenType).
+enum TokenType : int32_t { kNormal = 1, kUnknown = 2, kControl = 3, kUserDefined = 4, kUnused = 5, kByte = 6 };
+
+json load_json(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw io_error("io.open", {path.string(), {}, {}}, "cannot open");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  try {
+    return json::parse(ss.str());
+  } catch (const json::exception& e) {
+    throw bad_input("tokenizer.101", {path.string(), {}, {}}, std::string("not valid JSON: ") + e.what());
+  }
+}
+
+json kv(const std::string& key, const std::string& type, json value) {
+  return json{{"key", key}, {"type", type}, {"value", std::move(value)}};
+}
+json array_kv(const std::string& key, const std::string& element_type, json values) {
+  return json{{"key", key}, {"type", "array"}, {"element_type", element_type}, {"value", std::move(values)}};
+}
+
+// A special token named in tokenizer_config.json: a string or {"content": ...}.
+std::string token_text(const json& v) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_object() && v.contains("content") && v["content"].is_string()) return v["content"].get<std::string>();
+  return {};
+}
+
+bool is_byte_token(const std::string& t) {  // "<0x0A>"
+  return t.size() == 6 && t.rfind("<0x", 0) == 0 && t[5] == '>';
+}
+
+}  // namespace
+
+bool has_hf_tokenizer(const fs::path& folder) {
+  std::error_code ec;
+  return fs::is_regular_file(folder / "tokenizer.json", ec);
+}
+
+json hf_tokenizer_to_gguf_kvs(const fs::path& folder, uint64_t vocab_size) {
+  const fs::path tok_path = folder / "tokenizer.json";
+  const std::string file = tok_path.string();
+  const json tok = load_json(tok_path);
+  const json cfg = fs::exists(folder / "tokenizer_config.json") ? load_json(folder / "tokenizer_config.json") : json::object();
+  if (!tok.is_object() || !tok.contains("model") || !tok["model"].is_object())
+    throw bad_input("tokenizer.102", {file, {}, {}}, "no \"model\" object at /model");
+  const json& model = tok["model"];
+  const std::string type = model.value("type", "");
+  const bool byte_fallback = model.value("byte_fallback", false);
+  const bool byte_level = tok.contains("pre_tokenizer") && tok["pre_tokenizer"].is_object() &&
+                          (tok["pre_tokenizer"].value("type", "") == "ByteLevel" ||
+                           tok["pre_tokenizer"].dump().find("\"ByteLevel\"") != std::string::npos);
+
+  // id -> token text; the model vocabulary first, then added tokens.
+  std::map<uint64_t, std::string> by_id;
+  std::map<uint64_t, bool> special;
+  std::map<uint64_t, double> scores;
+  if (type == "BPE" || type == "WordPiece" || type == "WordLevel") {
+    if (!model.contains("vocab") || !model["vocab"].is_object())
+      throw bad_input("tokenizer.103", {file, {}, {}}, "/model/vocab is not an object");
+    for (const auto& [text, id] : model["vocab"].items()) {
+      if (!id.is_number_unsigned())
+        throw bad_input("tokenizer.104", {file, {}, {}}, "/model/vocab/" + text + " is not a token id");
+      by_id[id.get<uint64_t>()] = text;
+    }
+  } else if (type == "Unigram") {
+    if (!model.contains("vocab") || !model["vocab"].is_array())
+      throw bad_input("tokenizer.103", {file, {}, {}}, "/model/vocab is not an array");
+    uint64_t id = 0;
+    for (const auto& entry : model["vocab"]) {
+      if (!entry.is_array() || entry.size() != 2 || !entry[0].is_string() || !entry[1].is_number())
+        throw bad_input("tokenizer.104", {file, {}, {}}, "/model/vocab/" + std::to_string(id) + " is not [piece, score]");
+      by_id[id] = entry[0].get<std::string>();
+      scores[id] = entry[1].get<double>();
+      ++id;
+    }
+  } else {
+    throw bad_input("tokenizer.105", {file, {}, {}}, "tokenizer model type '" + type + "' is not supported (BPE, Unigram)");
+  }
+  if (tok.contains("added_tokens") && tok["added_tokens"].is_array()) {
+    for (const auto& t : tok["added_tokens"]) {
+      if (!t.is_object() || !t.contains("id") || !t["id"].is_number_unsigned() || !t.contains("content"))
+        throw bad_input("tokenizer.106", {file, {}, {}}, "/added_tokens entry without id and content");
+      const uint64_t id = t["id"].get<uint64_t>();
+      by_id[id] = t["content"].get<std::string>();
+      special[id] = t.value("special", false);
+    }
+  }
+  if (!by_id.empty() && by_id.rbegin()->first >= vocab_size)
+    throw bad_input("tokenizer.107", {file, {}, {}},
+                    "token id " + std::to_string(by_id.rbegin()->first) + " is beyond the model's " +
+                        std::to_string(vocab_size) + "-row embedding");
+
+  const bool spm_style = type == "Unigram" || byte_fallback || !byte_level;
+  json tokens = json::array(), types = json::array(), score_values = json::array();
+  for (uint64_t id = 0; id < vocab_size; ++id) {
+    auto it = by_id.find(id);
+    if (it == by_id.end()) {
+      tokens.push_back("[PAD" + std::to_string(id) + "]");
+      types.push_back(kUnused);
+      score_values.push_back(-1e4);
+      continue;
+    }
+    const std::string& text = it->second;
+    tokens.push_back(text);
+    int32_t t = kNormal;
+    if (special.count(id)) t = special[id] ? kControl : kUserDefined;
+    else if (spm_style && is_byte_token(text)) t = kByte;
+    types.push_back(t);
+    // SentencePiece-style vocabularies rank pieces by score; BPE ones without
+    // scores get -id, so earlier (more frequent) merges win, as in the HF file order.
+    score_values.push_back(scores.count(id) ? scores[id] : -double(id));
+  }
+
+  json kvs = json::array();
+  kvs.push_back(kv("tokenizer.ggml.model", "string", spm_style ? "llama" : "gpt2"));
+  if (!spm_style) kvs.push_back(kv("tokenizer.ggml.pre", "string", "default"));
+  kvs.push_back(array_kv("tokenizer.ggml.tokens", "string", tokens));
+  if (spm_style) kvs.push_back(array_kv("tokenizer.ggml.scores", "f32", score_values));
+  kvs.push_back(array_kv("tokenizer.ggml.token_type", "i32", types));
+  if (!spm_style) {
+    json merges = json::array();
+    if (model.contains("merges") && model["merges"].is_array()) {
+      for (const auto& m : model["merges"]) {
+        if (m.is_string()) merges.push_back(m);
+        else if (m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string())
+          merges.push_back(m[0].get<std::string>() + " " + m[1].get<std::string>());  // newer tokenizers
+        else throw bad_input("tokenizer.108", {file, {}, {}}, "/model/merges entry is not \"a b\" or [a, b]");
+      }
+    }
+    kvs.push_back(array_kv("tokenizer.ggml.merges", "string", merges));
+  }
+  // Special token ids, by their text in tokenizer_config.json.
+  auto id_of = [&](const std::string& text) -> std::optional<uint64_t> {
+    for (const auto& [id, t] : by_id)
+      if (t == text) return id;
+    return std::nullopt;
+  };
+  const std::pair<const char*, const char*> kSpecial[] = {{"bos_token", "tokenizer.ggml.bos_token_id"},
+                                                         {"eos_token", "tokenizer.ggml.eos_token_id"},
+                                                         {"unk_token", "tokenizer.ggml.unknown_token_id"},
+                                                         {"pad_token", "tokenizer.ggml.padding_token_id"}};
+  for (const auto& [cfg_key, gguf_key] : kSpecial) {
+    if (!cfg.contains(cfg_key)) continue;
+    const std::string text = token_text(cfg[cfg_key]);
+    if (text.empty()) continue;
+    if (auto id = id_of(text)) kvs.push_back(kv(gguf_key, "u32", *id));
+  }
+  if (cfg.contains("add_bos_token") && cfg["add_bos_token"].is_boolean())
+    kvs.push_back(kv("tokenizer.ggml.add_bos_token", "bool", cfg["add_bos_token"].get<bool>()));
+  if (cfg.contains("add_eos_token") && cfg["add_eos_token"].is_boolean())
+    kvs.push_back(kv("tokenizer.ggml.add_eos_token", "bool", cfg["add_eos_token"].get<bool>()));
+  return kvs;
+}
+
+}  // namespace supra
