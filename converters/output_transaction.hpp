@@ -37,7 +37,7 @@ class OutputTransaction {
   };
   fs::path folder_;
   bool force_;
-  bool created_folder_ = false;
+  std::vector<fs::path> created_folders_;  // folders this transaction made, deepest first
   bool committed_ = false;
   std::vector<Entry> entries_;
   void cleanup() noexcept;

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "converters/format.hpp"
+#include "converters/output_transaction.hpp"
 #include "converters/safetensors/safetensors_reader.hpp"
 #include "converters/safetensors/safetensors_writer.hpp"
 #include "schema/error.hpp"
@@ -283,6 +284,51 @@ TEST(SafetensorsWriter, ExistingOutputRefusedWithoutForce) {
   safetensors().write(other, dir / "x.safetensors", force);
   EXPECT_NE(test::read_file_bytes(dir / "x.safetensors"), before);
   EXPECT_EQ(test::list_dir(dir.path()), std::vector<std::string>{"x.safetensors"});
+}
+
+// A source whose bytes cannot be produced: the write fails mid-way.
+class FailingSource final : public TensorSource {
+ public:
+  explicit FailingSource(TensorInfo info) : TensorSource(std::move(info)) {}
+  void read(uint64_t, std::span<std::byte>, CastStats*) const override {
+    throw io_error("io.read", {"failing", name(), 0}, "simulated read failure");
+  }
+};
+
+TEST(SafetensorsWriter, FailureMidWriteLeavesNothing) {
+  test::TempDir dir;
+  Checkpoint ckpt = varied_checkpoint();
+  ckpt.tensors.push_back(std::make_shared<FailingSource>(TensorInfo{"zz.fails", DType::F32, {1000}}));
+  WriteOptions options;
+  options.max_shard_size = 1'000'000;
+  options.threads = 2;
+  // Into a folder that does not exist yet (created and removed again) ...
+  EXPECT_THROW(safetensors().write(ckpt, dir / "new" / "out", options), Error);
+  EXPECT_TRUE(test::list_dir(dir.path()).empty());
+  // ... and into an existing folder holding other files, which stay.
+  fs::create_directory(dir / "out");
+  test::write_file_bytes(dir / "out" / "README", {std::byte{'x'}});
+  EXPECT_THROW(safetensors().write(ckpt, dir / "out", options), Error);
+  EXPECT_EQ(test::list_dir(dir / "out"), std::vector<std::string>{"README"});
+}
+
+TEST(OutputTransactionCommit, FailedRenameUndoesTheWholeCommit) {
+  test::TempDir dir;
+  {
+    OutputTransaction tx(dir.path(), true);
+    tx.create("a.bin");
+    tx.create("b.bin");
+    // Another process puts a folder where b.bin goes after it was checked.
+    fs::create_directories(dir / "b.bin" / "inside");
+    try {
+      tx.commit();
+      ADD_FAILURE() << "commit over a folder succeeded";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.id(), "io.rename") << e.what();
+    }
+  }
+  EXPECT_EQ(test::list_dir(dir.path()), std::vector<std::string>{"b.bin"});
+  EXPECT_EQ(test::list_dir(dir / "b.bin"), std::vector<std::string>{"inside"});
 }
 
 }  // namespace
