@@ -10,10 +10,12 @@ namespace supra {
 
 // Each format defines its singleton accessor in its own folder.
 const Format& safetensors_format();
+const Format& hdf5_format();
 
 const std::vector<const Format*>& all_formats() {
   static const std::vector<const Format*> formats = {
       &safetensors_format(),
+      &hdf5_format(),
   };
   return formats;
 }

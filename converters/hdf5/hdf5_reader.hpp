@@ -1,0 +1,19 @@
+#pragma once
+// HDF5 reader: supra's own layout (exact dtypes and metadata back) and any
+// HDF5 file of weights (Keras `model_weights/...`, h5py dumps): every numeric
+// dataset in the file, found recursively, named by its path without the
+// leading '/'. Contiguous datasets are zero-copy views into the file;
+// chunked / compressed ones are read through libhdf5 hyperslab by hyperslab.
+#include <filesystem>
+
+#include "schema/checkpoint.hpp"
+
+namespace supra {
+
+Checkpoint read_hdf5(const std::filesystem::path& path);
+
+// True when `head` (the first bytes of a file) or the file at `path` holds
+// the HDF5 signature at offset 0, 512, 1024, 2048, ... (user blocks).
+bool has_hdf5_signature(const std::filesystem::path& path, std::span<const std::byte> head);
+
+}  // namespace supra
