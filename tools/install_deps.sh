@@ -28,5 +28,5 @@ if ! command -v npm >/dev/null 2>&1; then
 fi
 llama_dir="$(dirname "$0")/../tests/interop/llama"
 if [ ! -d "$llama_dir/node_modules/node-llama-cpp" ]; then
-  (cd "$llama_dir" && NODE_LLAMA_CPP_SKIP_DOWNLOAD=true npm ci --omit=optional --ignore-scripts --no-audit --no-fund --loglevel=error)
+  (cd "$llama_dir" && NODE_LLAMA_CPP_SKIP_DOWNLOAD=true npm install --omit=optional --ignore-scripts --no-audit --no-fund --loglevel=error)
 fi
