@@ -33,6 +33,7 @@ Checkpoint select_and_cast(const Checkpoint& in, const ConvertOptions& options) 
   out.format = in.format;
   out.files = in.files;
   out.metadata = in.metadata;
+  out.format_metadata = in.format_metadata;  // typed GGUF KVs must survive --only/--dtype
   const bool has_only = !options.only_regex.empty(), has_exclude = !options.exclude_regex.empty();
   const std::regex only = has_only ? compile(options.only_regex, "--only") : std::regex();
   const std::regex exclude = has_exclude ? compile(options.exclude_regex, "--exclude") : std::regex();

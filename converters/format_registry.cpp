@@ -10,11 +10,13 @@ namespace supra {
 
 // Each format defines its singleton accessor in its own folder.
 const Format& safetensors_format();
+const Format& gguf_format();
 const Format& hdf5_format();
 
 const std::vector<const Format*>& all_formats() {
   static const std::vector<const Format*> formats = {
       &safetensors_format(),
+      &gguf_format(),
       &hdf5_format(),
   };
   return formats;
