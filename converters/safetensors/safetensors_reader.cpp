@@ -178,6 +178,12 @@ Checkpoint read_safetensors_index(const fs::path& index_path) {
   const std::string ipath = index_path.string();
   std::ifstream in(index_path, std::ios::binary);
   if (!in) throw io_error("io.open", {ipath, {}, {}}, "cannot open index file");
+  // Real indexes are kilobytes; refuse to slurp an arbitrary huge file.
+  std::error_code ec;
+  const uint64_t index_size = fs::file_size(index_path, ec);
+  if (ec || index_size > kMaxHeaderSize)
+    throw bad_input("safetensors.201", {ipath, {}, {}},
+                    "index file of " + std::to_string(index_size) + " bytes is over the 100 MB limit");
   std::stringstream ss;
   ss << in.rdbuf();
   json index;

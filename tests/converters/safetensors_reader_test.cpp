@@ -302,6 +302,17 @@ TEST(SafetensorsIndex, MalformedIndex_201) {
   expect_index_error(R"({"metadata":{}})", {"safetensors.201"});
   expect_index_error(R"({"weight_map":["a"]})", {"safetensors.201"});
   expect_index_error(R"({"weight_map":{"a":1}})", {"safetensors.201", "a"});
+  // An index over 100 MB is refused before it is read into memory.
+  test::TempDir dir;
+  const fs::path huge = dir / "model.safetensors.index.json";
+  write_text(huge, "{");
+  fs::resize_file(huge, 100'000'001);
+  try {
+    read_safetensors(huge);
+    ADD_FAILURE() << "huge index accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.id(), "safetensors.201") << e.what();
+  }
 }
 
 TEST(SafetensorsIndex, DuplicateKey_202) {
