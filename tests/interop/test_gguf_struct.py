@@ -170,8 +170,6 @@ def write_gguf(path):
         h += struct.pack("<IQ", t, off)
         off += pad(len(raw))
     h += b"\0" * (pad(len(h)) - len(h))
-    for *_, raw, _, _ in [(x[0], x[1], x[2], x[3], x[4], x[5]) for x in TENSORS]:
-        pass
     data = b"".join(raw + b"\0" * (pad(len(raw)) - len(raw)) for _, _, _, raw, _, _ in TENSORS)
     with open(path, "wb") as f:
         f.write(h + data)
