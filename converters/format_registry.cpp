@@ -12,12 +12,16 @@ namespace supra {
 const Format& safetensors_format();
 const Format& gguf_format();
 const Format& hdf5_format();
+const Format& stz_format();
+const Format& zstd_compressed_format();
 
 const std::vector<const Format*>& all_formats() {
   static const std::vector<const Format*> formats = {
       &safetensors_format(),
       &gguf_format(),
       &hdf5_format(),
+      &stz_format(),
+      &zstd_compressed_format(),
   };
   return formats;
 }

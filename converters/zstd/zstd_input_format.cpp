@@ -1,0 +1,104 @@
+// Any checkpoint compressed with zstd (`model.safetensors.zst`, `x.pt.zst`)
+// reads transparently: the file is stream-decompressed (bounded memory) to a
+// temporary file in $TMPDIR and handed to the reader its content calls for.
+// Decompressing to a file rather than reading through a stream keeps every
+// reader zero-copy (mmap, copy_file_range). The temporary is unlinked as soon
+// as the inner reader returns (readers open their files inside read(); the
+// open descriptors keep the data alive), so nothing is left behind.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "converters/format.hpp"
+#include "converters/zstd/zstd_stream.hpp"
+#include "schema/error.hpp"
+
+namespace supra {
+namespace {
+
+constexpr int kMaxNesting = 3;  // x.zst.zst.zst is enough; deeper is a decompression bomb
+
+class TempFile {
+ public:
+  explicit TempFile(const std::string& inner_name) {
+    std::string tmpl = (fs::temp_directory_path() / "supra-zst-XXXXXX-").string();
+    const int suffix = int(inner_name.size()) + 1;  // "-" + inner name
+    tmpl += inner_name;  // keep the inner file name: some readers look at the extension
+    fd_ = ::mkstemps(tmpl.data(), suffix);
+    if (fd_ < 0) throw io_error("io.create", {tmpl, {}, {}}, std::strerror(errno));
+    path_ = tmpl;
+  }
+  ~TempFile() {
+    if (fd_ >= 0) ::close(fd_);
+    std::error_code ec;
+    fs::remove(path_, ec);
+  }
+  int fd() const { return fd_; }
+  const fs::path& path() const { return path_; }
+
+ private:
+  int fd_ = -1;
+  fs::path path_;
+};
+
+// Names the user's file, not the temporary, in errors of the inner reader.
+Error with_file(const Error& e, const fs::path& original) {
+  ErrorContext where = e.where();
+  where.file = original.string() + " (decompressed)";
+  return Error(e.kind(), e.id(), where, e.detail());
+}
+
+class ZstdCompressedFormat final : public Format {
+ public:
+  std::string name() const override { return "zstd"; }
+  bool can_write() const override { return false; }
+
+  bool sniff(const fs::path& path, std::span<const std::byte> head) const override {
+    std::error_code ec;
+    return fs::is_regular_file(path, ec) && has_zstd_magic(head);
+  }
+  bool claims_output(const fs::path&) const override { return false; }
+
+  Checkpoint read(const fs::path& path, const ReadOptions& options) const override {
+    thread_local int depth = 0;
+    if (depth >= kMaxNesting)
+      throw bad_input("zstd.106", {path.string(), {}, {}}, "zstd inside zstd nested more than 3 deep");
+    std::string inner_name = path.filename().string();
+    if (inner_name.ends_with(".zst")) inner_name.resize(inner_name.size() - 4);
+    else if (inner_name.ends_with(".zstd")) inner_name.resize(inner_name.size() - 5);
+    TempFile temp(inner_name);
+    decompress_zstd_file(path, temp.fd());
+    ++depth;
+    struct Leave {
+      int& d;
+      ~Leave() { --d; }
+    } leave{depth};
+    try {
+      const Format& inner = detect_input_format(temp.path());
+      Checkpoint ckpt = inner.read(temp.path(), options);
+      ckpt.format = inner.name() + "+zstd";
+      ckpt.files = {path.string()};
+      return ckpt;  // ~TempFile unlinks; readers hold open descriptors
+    } catch (const Error& e) {
+      throw with_file(e, path);
+    }
+  }
+
+  WritePlan plan(const Checkpoint&, const fs::path&, const WriteOptions&) const override {
+    throw usage_error("usage.format", "supra writes no plain .zst files; write a .stz archive instead");
+  }
+  WriteReport write(const Checkpoint&, const fs::path&, const WriteOptions&) const override {
+    throw usage_error("usage.format", "supra writes no plain .zst files; write a .stz archive instead");
+  }
+};
+
+}  // namespace
+
+const Format& zstd_compressed_format() {
+  static const ZstdCompressedFormat format;
+  return format;
+}
+
+}  // namespace supra
