@@ -4,6 +4,7 @@
 #include <cstring>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "schema/error.hpp"
 
@@ -84,9 +85,15 @@ SafetensorsOutput layout_safetensors(const Checkpoint& ckpt, const fs::path& out
   result.folder = to_folder ? out : (out.has_parent_path() ? out.parent_path() : fs::path("."));
   const std::string stem = to_folder ? "model" : out.stem().string();
 
-  for (const auto& t : ckpt.tensors)
+  // Names are checked over the whole checkpoint: duplicates of different
+  // dtypes, or in different shards, would not meet in a per-shard check.
+  std::set<std::string_view> names;
+  for (const auto& t : ckpt.tensors) {
     if (t->name() == "__metadata__")
       throw bad_input("safetensors.302", {{}, t->name(), {}}, "a tensor cannot be named __metadata__");
+    if (!names.insert(t->name()).second)
+      throw bad_input("safetensors.303", {{}, t->name(), {}}, "two tensors have this name");
+  }
 
   // Greedy sharding in checkpoint order (huggingface_hub's rule): a tensor
   // larger than the limit gets a shard of its own.
@@ -114,9 +121,6 @@ SafetensorsOutput layout_safetensors(const Checkpoint& ckpt, const fs::path& out
       return std::pair(dtype_rank(a->info().dtype), a->name()) <
              std::pair(dtype_rank(b->info().dtype), b->name());
     });
-    for (size_t i = 1; i < tensors.size(); ++i)
-      if (tensors[i]->name() == tensors[i - 1]->name())
-        throw bad_input("safetensors.303", {{}, tensors[i]->name(), {}}, "two tensors have this name");
     FileLayout file;
     file.name = n_shards == 1 ? stem + ".safetensors"
                               : fmt::format("{}-{:05d}-of-{:05d}.safetensors", stem, s + 1, n_shards);

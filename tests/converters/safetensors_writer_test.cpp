@@ -142,14 +142,27 @@ TEST(SafetensorsWriter, RefusesTensorNamedMetadata) {
 TEST(SafetensorsWriter, RefusesDuplicateNames) {
   test::TempDir dir;
   Checkpoint ckpt;
-  ckpt.tensors = {test::make_tensor("w", DType::F32, {2}), test::make_tensor("w", DType::F32, {3}, 2)};
-  try {
-    safetensors().write(ckpt, dir / "x.safetensors", {});
-    ADD_FAILURE() << "two tensors named w were written";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.id(), "safetensors.303") << e.what();
+  // Same dtype, different dtypes (not neighbours once sorted by dtype), and
+  // in different shards.
+  const std::vector<std::vector<TensorPtr>> cases = {
+      {test::make_tensor("w", DType::F32, {2}), test::make_tensor("w", DType::F32, {3}, 2)},
+      {test::make_tensor("w", DType::F32, {2}), test::make_tensor("b", DType::BF16, {2}),
+       test::make_tensor("w", DType::F16, {3}, 2)},
+      {test::make_tensor("w", DType::F32, {64}), test::make_tensor("v", DType::F32, {64}),
+       test::make_tensor("w", DType::F32, {64}, 2)}};
+  for (const auto& tensors : cases) {
+    ckpt.tensors = tensors;
+    WriteOptions options;
+    options.max_shard_size = 300;
+    try {
+      safetensors().write(ckpt, dir / "x.safetensors", options);
+      ADD_FAILURE() << "two tensors named w were written";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.id(), "safetensors.303") << e.what();
+      EXPECT_NE(std::string(e.what()).find("tensor 'w'"), std::string::npos) << e.what();
+    }
+    EXPECT_TRUE(test::list_dir(dir.path()).empty());
   }
-  EXPECT_TRUE(test::list_dir(dir.path()).empty());
 }
 
 Checkpoint varied_checkpoint() {
