@@ -10,6 +10,8 @@ namespace supra {
 
 // Each format defines its singleton accessor in its own folder.
 const Format& safetensors_format();
+const Format& pytorch_format();
+const Format& numpy_format();
 const Format& gguf_format();
 const Format& hdf5_format();
 const Format& stz_format();
@@ -18,6 +20,8 @@ const Format& zstd_compressed_format();
 const std::vector<const Format*>& all_formats() {
   static const std::vector<const Format*> formats = {
       &safetensors_format(),
+      &pytorch_format(),
+      &numpy_format(),
       &gguf_format(),
       &hdf5_format(),
       &stz_format(),

@@ -88,6 +88,7 @@ uint64_t predicted_peak_memory(const std::vector<FileLayout>& files, int threads
   bool any_cast = false;
   for (const auto& f : files) {
     headers += f.header.size() + f.trailer.size();
+    for (const auto& b : f.blocks) headers += b.bytes.size();
     for (const auto& p : f.tensors)
       if (!p.source->file_span()) any_cast = true;
   }
@@ -120,6 +121,7 @@ void write_layouts(OutputTransaction& tx, const std::vector<FileLayout>& files,
       throw io_error("io.write", {f.name, {}, {}}, std::strerror(errno));
     pwrite_all(fd, f.header.data(), f.header.size(), 0, f.name);
     if (!f.trailer.empty()) pwrite_all(fd, f.trailer.data(), f.trailer.size(), f.trailer_offset, f.name);
+    for (const auto& b : f.blocks) pwrite_all(fd, b.bytes.data(), b.bytes.size(), b.offset, f.name);
     report.bytes_written += f.size;
     for (const auto& p : f.tensors) jobs.push_back({fd, &f.name, &p});
   }

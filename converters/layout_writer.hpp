@@ -21,6 +21,12 @@ struct FileLayout {
     uint64_t offset;  // absolute byte offset in the file
   };
   std::vector<Placement> tensors;
+  // Small byte blocks at fixed offsets between tensors (e.g. zip local headers).
+  struct Block {
+    uint64_t offset;
+    std::vector<std::byte> bytes;
+  };
+  std::vector<Block> blocks;
   std::vector<std::byte> trailer;  // written at trailer_offset (e.g. a zip central directory)
   uint64_t trailer_offset = 0;
   uint64_t size = 0;               // final file size; gaps are zero bytes

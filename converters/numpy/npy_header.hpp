@@ -1,0 +1,35 @@
+#pragma once
+// The .npy header (numpy/lib/format.py): magic "\x93NUMPY", version, a
+// length, and a Python dict literal {'descr', 'fortran_order', 'shape'}
+// padded so the data starts on a 64-byte boundary.
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "schema/dtype.hpp"
+
+namespace supra::numpy {
+
+inline constexpr uint64_t kMaxHeaderText = 10000;  // numpy's _MAX_HEADER_SIZE
+
+struct NpyHeader {
+  DType dtype = DType::F32;
+  bool fortran_order = false;
+  std::vector<uint64_t> shape;
+  uint64_t data_offset = 0;  // bytes from the start of the .npy to the data
+};
+
+// Parses the header at the start of `bytes` (which may hold more). `file`,
+// `tensor` and `base` (offset of `bytes` in the file) go into error messages.
+// Throws numpy.1xx.
+NpyHeader parse_npy_header(std::span<const std::byte> bytes, const std::string& file, const std::string& tensor,
+                           uint64_t base);
+
+// The header bytes numpy's np.save writes for this dtype and shape (C order).
+// Throws numpy.302 for dtypes numpy has no type for (bf16, fp8).
+std::vector<std::byte> make_npy_header(DType dtype, const std::vector<uint64_t>& shape, const std::string& tensor);
+
+bool has_npy_magic(std::span<const std::byte> head);
+
+}  // namespace supra::numpy

@@ -1,0 +1,68 @@
+#include "converters/numpy/numpy_writer.hpp"
+
+#include <set>
+
+#include "converters/layout_writer.hpp"
+#include "converters/numpy/npy_header.hpp"
+#include "converters/output_transaction.hpp"
+#include "converters/zip/zip_writer.hpp"
+#include "schema/error.hpp"
+
+namespace supra {
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path folder_of(const fs::path& out) { return out.has_parent_path() ? out.parent_path() : fs::path("."); }
+
+FileLayout npy_layout(const Checkpoint& ckpt, const fs::path& out) {
+  if (ckpt.tensors.size() != 1)
+    throw usage_error("numpy.301", "a .npy file holds one array; this checkpoint has " +
+                                       std::to_string(ckpt.tensors.size()) + " tensors: write a .npz instead");
+  const TensorPtr& t = ckpt.tensors.front();
+  FileLayout f;
+  f.name = out.filename().string();
+  f.header = numpy::make_npy_header(t->info().dtype, t->info().shape, t->name());
+  f.tensors.push_back({t, f.header.size()});
+  f.size = f.header.size() + t->info().nbytes();
+  return f;
+}
+
+std::vector<zip::ZipMemberSpec> npz_members(const Checkpoint& ckpt) {
+  std::vector<zip::ZipMemberSpec> members;
+  std::set<std::string> names;
+  for (const auto& t : ckpt.tensors) {
+    if (!names.insert(t->name()).second)
+      throw bad_input("numpy.303", {{}, t->name(), {}}, "two tensors have this name");
+    members.push_back({t->name() + ".npy", numpy::make_npy_header(t->info().dtype, t->info().shape, t->name()), t});
+  }
+  return members;
+}
+
+bool is_npy(const fs::path& out) { return out.extension() == ".npy"; }
+
+}  // namespace
+
+WritePlan plan_numpy(const Checkpoint& ckpt, const fs::path& out, const WriteOptions& options) {
+  if (is_npy(out)) return plan_from_layouts({npy_layout(ckpt, out)}, options.threads);
+  return plan_from_layouts({zip::layout_zip(out.filename().string(), npz_members(ckpt), {})}, options.threads);
+}
+
+WriteReport write_numpy(const Checkpoint& ckpt, const fs::path& out, const WriteOptions& options) {
+  std::vector<FileLayout> files;
+  std::vector<zip::ZipMemberSpec> members;
+  if (is_npy(out)) {
+    files.push_back(npy_layout(ckpt, out));
+  } else {
+    members = npz_members(ckpt);
+  }
+  OutputTransaction tx(folder_of(out), options.force);
+  if (!is_npy(out))
+    files.push_back(zip::layout_zip(out.filename().string(), members, zip::zip_member_crcs(members, options.threads)));
+  WriteReport report;
+  write_layouts(tx, files, options, report);
+  tx.commit();
+  return report;
+}
+
+}  // namespace supra

@@ -1,0 +1,203 @@
+#include "converters/pytorch/state_dict_finder.hpp"
+
+#include <map>
+#include <optional>
+
+#include "schema/error.hpp"
+
+namespace supra::pytorch {
+namespace {
+
+constexpr int kMaxDepth = 32;
+// Where training scripts put the weights, most specific first.
+constexpr const char* kPreferredKeys[] = {"state_dict", "model_state_dict", "model", "module",
+                                          "net", "network", "params", "weights"};
+
+class Finder {
+ public:
+  Finder(const PickleResult& p, const std::string& file) : p_(p), file_(file) {}
+
+  const PyObject& obj(PyRef r) const { return p_.objects[r]; }
+
+  std::optional<std::string> key_text(PyRef k) const {
+    const PyObject& o = obj(k);
+    if (o.kind == PyKind::Str) return o.text;
+    if (o.kind == PyKind::Int) return std::to_string(o.int_value);
+    return std::nullopt;
+  }
+
+  // The value under `key` in dict `d` (the last one, as Python keeps it).
+  std::optional<PyRef> lookup(PyRef d, const std::string& key) const {
+    std::optional<PyRef> found;
+    const auto& it = obj(d).items;
+    for (size_t i = 0; i + 1 < it.size(); i += 2)
+      if (key_text(it[i]) == key) found = it[i + 1];
+    return found;
+  }
+
+  bool holds_tensors(PyRef r, int depth) const {
+    if (depth > kMaxDepth) return false;
+    const PyObject& o = obj(r);
+    if (o.kind == PyKind::Tensor) return true;
+    if (o.kind != PyKind::Dict) return false;
+    for (size_t i = 1; i < o.items.size(); i += 2)
+      if (holds_tensors(o.items[i], depth + 1)) return true;
+    return false;
+  }
+
+  void flatten(PyRef d, const std::string& prefix, int depth, FoundTensors& out,
+               std::map<std::string, size_t>& index) const {
+    if (depth > kMaxDepth)
+      throw bad_input("pytorch.304", {file_, prefix, {}}, "dicts nested more than 32 deep");
+    const auto& it = obj(d).items;
+    for (size_t i = 0; i + 1 < it.size(); i += 2) {
+      const auto k = key_text(it[i]);
+      const PyObject& v = obj(it[i + 1]);
+      if (!k) {
+        out.skipped.push_back(prefix + "<" + kind_name(obj(it[i]).kind) + " key>");
+        continue;
+      }
+      const std::string name = prefix + *k;
+      if (v.kind == PyKind::Tensor) {
+        if (auto at = index.find(name); at != index.end()) {
+          // A repeated key in one dict keeps its last value, as Python does;
+          // a clash made by flattening ("a.b" and {"a": {"b"}}) is an error.
+          if (out.tensors[at->second].tensor != v.index && !last_in_dict(d, i, *k))
+            throw bad_input("pytorch.303", {file_, name, {}}, "two tensors flatten to this name");
+          out.tensors[at->second].tensor = v.index;
+          continue;
+        }
+        index[name] = out.tensors.size();
+        out.tensors.push_back({name, v.index});
+      } else if (v.kind == PyKind::Dict && holds_tensors(it[i + 1], depth + 1)) {
+        flatten(it[i + 1], name + ".", depth + 1, out, index);
+      } else {
+        out.skipped.push_back(name + " (" + kind_name(v.kind) + ")");
+      }
+    }
+  }
+
+  // True if key `k` also occurs earlier in dict `d` than item position `i`.
+  bool last_in_dict(PyRef d, size_t i, const std::string& k) const {
+    const auto& it = obj(d).items;
+    for (size_t j = 0; j < i; j += 2)
+      if (key_text(it[j]) == k) return true;
+    return false;
+  }
+
+  FoundTensors from(PyRef d, const std::string& key) const {
+    FoundTensors out;
+    out.key = key;
+    std::map<std::string, size_t> index;
+    flatten(d, "", 0, out, index);
+    return out;
+  }
+
+ private:
+  const PickleResult& p_;
+  const std::string& file_;
+};
+
+std::string list_keys(const Finder& f, PyRef d) {
+  std::string s;
+  const auto& it = f.obj(d).items;
+  for (size_t i = 0; i < it.size() && i < 40; i += 2) {
+    const auto k = f.key_text(it[i]);
+    s += (s.empty() ? "" : ", ") + (k ? *k : std::string("?"));
+  }
+  return s.empty() ? "(none)" : s;
+}
+
+}  // namespace
+
+FoundTensors find_state_dict(const PickleResult& pickle, const std::string& key, const std::string& file) {
+  Finder f(pickle, file);
+  const PyRef root = pickle.root;
+  const PyObject& r = f.obj(root);
+  if (r.kind == PyKind::Tensor) {
+    FoundTensors out;
+    out.tensors.push_back({"tensor", r.index});
+    return out;
+  }
+  if (r.kind != PyKind::Dict)
+    throw bad_input("pytorch.302", {file, {}, {}},
+                    std::string("the checkpoint holds a ") + kind_name(r.kind) + ", not a dict of tensors");
+
+  FoundTensors out;
+  if (!key.empty()) {
+    // An exact key first, then a dotted path through nested dicts.
+    std::optional<PyRef> at = f.lookup(root, key);
+    if (!at) {
+      PyRef cur = root;
+      size_t start = 0;
+      while (cur != PyRef(-1)) {
+        const size_t dot = key.find('.', start);
+        auto next = f.obj(cur).kind == PyKind::Dict ? f.lookup(cur, key.substr(start, dot - start)) : std::nullopt;
+        if (!next) break;
+        if (dot == std::string::npos) {
+          at = next;
+          break;
+        }
+        cur = *next;
+        start = dot + 1;
+      }
+    }
+    if (!at || f.obj(*at).kind != PyKind::Dict)
+      throw bad_input("pytorch.301", {file, {}, {}},
+                      "no dict under key '" + key + "'; top-level keys: " + list_keys(f, root));
+    out = f.from(*at, key);
+  } else {
+    std::optional<PyRef> chosen;
+    std::string chosen_key;
+    bool root_has_tensors = false;
+    for (size_t i = 1; i < r.items.size(); i += 2)
+      if (f.obj(r.items[i]).kind == PyKind::Tensor) root_has_tensors = true;
+    if (!root_has_tensors) {
+      for (const char* k : kPreferredKeys) {
+        auto v = f.lookup(root, k);
+        if (v && f.obj(*v).kind == PyKind::Dict && f.holds_tensors(*v, 0)) {
+          chosen = v;
+          chosen_key = k;
+          break;
+        }
+      }
+      if (!chosen) {
+        int candidates = 0;
+        for (size_t i = 0; i + 1 < r.items.size(); i += 2)
+          if (f.holds_tensors(r.items[i + 1], 0) && f.key_text(r.items[i])) {
+            ++candidates;
+            chosen = r.items[i + 1];
+            chosen_key = *f.key_text(r.items[i]);
+          }
+        if (candidates != 1) chosen.reset();
+      }
+    }
+    out = chosen ? f.from(*chosen, chosen_key) : f.from(root, "");
+  }
+  if (!out.key.empty()) {
+    // The other top-level entries were left out: say so.
+    for (size_t i = 0; i + 1 < r.items.size(); i += 2) {
+      const auto k = f.key_text(r.items[i]);
+      if (k && *k != out.key) out.skipped.insert(out.skipped.begin(), *k + " (" + kind_name(f.obj(r.items[i + 1]).kind) + ")");
+    }
+  }
+  if (out.tensors.empty())
+    throw bad_input("pytorch.302", {file, {}, {}}, "no tensors found; top-level keys: " + list_keys(f, root));
+  return out;
+}
+
+void strip_common_module_prefix(std::vector<std::string>& names) {
+  for (bool changed = true; changed && !names.empty();) {
+    changed = false;
+    for (const std::string prefix : {"module.", "_orig_mod."}) {
+      bool all = true;
+      for (const auto& n : names)
+        if (!n.starts_with(prefix) || n.size() == prefix.size()) all = false;
+      if (!all) continue;
+      for (auto& n : names) n.erase(0, prefix.size());
+      changed = true;
+    }
+  }
+}
+
+}  // namespace supra::pytorch

@@ -1,0 +1,280 @@
+#include "converters/zip/zip_reader.hpp"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "schema/error.hpp"
+
+namespace supra::zip {
+namespace {
+
+constexpr uint32_t kLocalSig = 0x04034b50;
+constexpr uint32_t kCentralSig = 0x02014b50;
+constexpr uint32_t kEndSig = 0x06054b50;
+constexpr uint32_t kZip64EndSig = 0x06064b50;
+constexpr uint32_t kZip64LocatorSig = 0x07064b50;
+constexpr uint64_t kEndSize = 22, kLocatorSize = 20, kZip64EndSize = 56;
+constexpr uint64_t kCentralSize = 46, kLocalSize = 30;
+// Deflate cannot expand data by more than ~1032:1; a larger claim is a lie.
+constexpr uint64_t kMaxDeflateRatio = 1032;
+
+uint16_t u16(const std::byte* p) { return uint16_t(uint16_t(p[0]) | uint16_t(p[1]) << 8); }
+uint32_t u32(const std::byte* p) { return uint32_t(u16(p)) | uint32_t(u16(p + 2)) << 16; }
+uint64_t u64(const std::byte* p) { return uint64_t(u32(p)) | uint64_t(u32(p + 4)) << 32; }
+
+std::vector<std::byte> read_bytes(const MappedFile& f, uint64_t offset, uint64_t size) {
+  std::vector<std::byte> out(size);
+  f.read_at(offset, out);
+  return out;
+}
+
+}  // namespace
+
+uint32_t crc32_update(uint32_t crc, std::span<const std::byte> bytes) {
+  const auto* p = reinterpret_cast<const Bytef*>(bytes.data());
+  size_t left = bytes.size();
+  while (left > 0) {
+    const uInt n = uInt(std::min<size_t>(left, 1u << 30));
+    crc = uint32_t(::crc32(crc, p, n));
+    p += n;
+    left -= n;
+  }
+  return crc;
+}
+
+bool looks_like_zip(std::span<const std::byte> head) {
+  if (head.size() < 4) return false;
+  const uint32_t sig = u32(head.data());
+  return sig == kLocalSig || sig == kEndSig;
+}
+
+ZipArchive::ZipArchive(std::shared_ptr<const MappedFile> file) : file_(std::move(file)) {
+  const std::string& path = file_->path();
+  const uint64_t size = file_->size();
+  if (size < kEndSize)
+    throw bad_input("zip.101", {path, {}, 0},
+                    "file is " + std::to_string(size) + " bytes, too small for a zip archive (truncated?)");
+
+  // The end-of-central-directory record is in the last 22 + 65535 bytes.
+  const uint64_t tail_size = std::min<uint64_t>(size, kEndSize + 0xFFFF);
+  const uint64_t tail_start = size - tail_size;
+  const std::vector<std::byte> tail = read_bytes(*file_, tail_start, tail_size);
+  uint64_t eocd = UINT64_MAX;
+  for (uint64_t i = tail_size - kEndSize + 1; i-- > 0;) {
+    if (u32(tail.data() + i) != kEndSig) continue;
+    const uint64_t comment = u16(tail.data() + i + 20);
+    if (i + kEndSize + comment == tail_size) {
+      eocd = tail_start + i;
+      break;
+    }
+  }
+  if (eocd == UINT64_MAX)
+    throw bad_input("zip.101", {path, {}, size},
+                    "no end-of-central-directory record: not a zip archive, or truncated");
+  const std::byte* e = tail.data() + (eocd - tail_start);
+  uint64_t disk = u16(e + 4), cd_disk = u16(e + 6);
+  uint64_t count_disk = u16(e + 8), count = u16(e + 10);
+  uint64_t cd_size = u32(e + 12), cd_offset = u32(e + 16);
+  uint64_t cd_limit = eocd;  // the central directory ends before this
+
+  // zip64: a locator right before the EOCD points at the zip64 end record.
+  if (eocd >= kLocatorSize) {
+    std::byte loc[kLocatorSize];
+    file_->read_at(eocd - kLocatorSize, loc);
+    if (u32(loc) == kZip64LocatorSig) {
+      const uint64_t rec = u64(loc + 8);
+      if (u32(loc + 4) != 0 || u32(loc + 16) > 1 || rec > eocd - kLocatorSize ||
+          eocd - kLocatorSize - rec < kZip64EndSize)
+        throw bad_input("zip.103", {path, {}, eocd - kLocatorSize}, "zip64 locator points outside the file");
+      std::byte r[kZip64EndSize];
+      file_->read_at(rec, r);
+      if (u32(r) != kZip64EndSig)
+        throw bad_input("zip.103", {path, {}, rec}, "zip64 end-of-central-directory record has a bad signature");
+      disk = u32(r + 16);
+      cd_disk = u32(r + 20);
+      count_disk = u64(r + 24);
+      count = u64(r + 32);
+      cd_size = u64(r + 40);
+      cd_offset = u64(r + 48);
+      cd_limit = rec;
+    } else if (count == 0xFFFF || cd_size == 0xFFFFFFFF || cd_offset == 0xFFFFFFFF) {
+      throw bad_input("zip.103", {path, {}, eocd}, "zip64 sizes are flagged but there is no zip64 locator");
+    }
+  }
+  if (disk != 0 || cd_disk != 0 || count_disk != count)
+    throw bad_input("zip.102", {path, {}, eocd}, "multi-disk zip archives are not supported");
+  if (cd_offset > cd_limit || cd_size > cd_limit - cd_offset)
+    throw bad_input("zip.104", {path, {}, eocd},
+                    "central directory (offset " + std::to_string(cd_offset) + ", " + std::to_string(cd_size) +
+                        " bytes) runs past its end record (truncated or corrupt archive)");
+  if (count > cd_size / kCentralSize)
+    throw bad_input("zip.102", {path, {}, eocd},
+                    std::to_string(count) + " entries cannot fit in a " + std::to_string(cd_size) +
+                        "-byte central directory");
+
+  const std::vector<std::byte> cd = read_bytes(*file_, cd_offset, cd_size);
+  uint64_t pos = 0;
+  entries_.reserve(count);
+  for (uint64_t i = 0; i < count; ++i) {
+    const uint64_t at = cd_offset + pos;
+    if (cd_size - pos < kCentralSize || u32(cd.data() + pos) != kCentralSig)
+      throw bad_input("zip.105", {path, {}, at}, "central directory entry " + std::to_string(i) + " is malformed");
+    const std::byte* c = cd.data() + pos;
+    ZipEntry entry;
+    entry.flags = u16(c + 8);
+    entry.method = u16(c + 10);
+    entry.crc32 = u32(c + 16);
+    entry.compressed_size = u32(c + 20);
+    entry.size = u32(c + 24);
+    const uint64_t name_len = u16(c + 28), extra_len = u16(c + 30), comment_len = u16(c + 32);
+    const uint64_t start_disk = u16(c + 34);
+    entry.local_header_offset = u32(c + 42);
+    if (cd_size - pos - kCentralSize < name_len + extra_len + comment_len)
+      throw bad_input("zip.105", {path, {}, at}, "central directory entry " + std::to_string(i) + " runs past the directory");
+    entry.name.assign(reinterpret_cast<const char*>(c + kCentralSize), name_len);
+
+    // zip64 extra field: the 64-bit values of the fields that are all ones, in order.
+    const bool need_size = entry.size == 0xFFFFFFFF, need_csize = entry.compressed_size == 0xFFFFFFFF;
+    const bool need_offset = entry.local_header_offset == 0xFFFFFFFF, need_disk = start_disk == 0xFFFF;
+    bool found64 = false;
+    const std::byte* x = c + kCentralSize + name_len;
+    for (uint64_t xp = 0; xp + 4 <= extra_len;) {
+      const uint16_t id = u16(x + xp), len = u16(x + xp + 2);
+      if (xp + 4 + len > extra_len)
+        throw bad_input("zip.105", {path, entry.name, at}, "extra field runs past its entry");
+      if (id == 0x0001) {
+        const std::byte* v = x + xp + 4;
+        uint64_t left = len;
+        auto take = [&](uint64_t& field) {
+          if (left < 8) throw bad_input("zip.103", {path, entry.name, at}, "zip64 extra field is too short");
+          field = u64(v);
+          v += 8;
+          left -= 8;
+        };
+        if (need_size) take(entry.size);
+        if (need_csize) take(entry.compressed_size);
+        if (need_offset) take(entry.local_header_offset);
+        found64 = true;
+      }
+      xp += 4 + len;
+    }
+    if ((need_size || need_csize || need_offset) && !found64)
+      throw bad_input("zip.103", {path, entry.name, at}, "sizes flagged as zip64 but no zip64 extra field");
+    if (need_disk && !found64)
+      throw bad_input("zip.102", {path, entry.name, at}, "member on another disk");
+    pos += kCentralSize + name_len + extra_len + comment_len;
+
+    if (entry.flags & 0x1)
+      throw bad_input("zip.106", {path, entry.name, at}, "encrypted zip members are not supported");
+    if (entry.method != kStored && entry.method != kDeflated)
+      throw bad_input("zip.106", {path, entry.name, at},
+                      "compression method " + std::to_string(entry.method) + " is not supported (only stored and deflate)");
+    if (entry.method == kStored && entry.compressed_size != entry.size)
+      throw bad_input("zip.105", {path, entry.name, at}, "stored member with different compressed and uncompressed sizes");
+
+    // The local header must agree with the directory; its lengths give the data offset.
+    const uint64_t lh = entry.local_header_offset;
+    if (lh > cd_offset || cd_offset - lh < kLocalSize)
+      throw bad_input("zip.107", {path, entry.name, lh}, "local header lies outside the member area");
+    std::byte l[kLocalSize];
+    file_->read_at(lh, l);
+    if (u32(l) != kLocalSig)
+      throw bad_input("zip.107", {path, entry.name, lh}, "local header has a bad signature");
+    const uint64_t l_name = u16(l + 26), l_extra = u16(l + 28);
+    if (l_name != name_len)
+      throw bad_input("zip.107", {path, entry.name, lh}, "local header names a different member");
+    if (cd_offset - lh - kLocalSize < l_name + l_extra)
+      throw bad_input("zip.107", {path, entry.name, lh}, "local header runs into the central directory");
+    if (read_bytes(*file_, lh + kLocalSize, l_name) != std::vector<std::byte>(c + kCentralSize, c + kCentralSize + name_len))
+      throw bad_input("zip.107", {path, entry.name, lh}, "local header names a different member");
+    entry.data_offset = lh + kLocalSize + l_name + l_extra;
+    if (entry.compressed_size > cd_offset - entry.data_offset)
+      throw bad_input("zip.108", {path, entry.name, entry.data_offset},
+                      "member data (" + std::to_string(entry.compressed_size) +
+                          " bytes) runs past the end of the member area (truncated archive?)");
+    if (by_name_.count(entry.name))
+      throw bad_input("zip.109", {path, entry.name, at}, "two members have this name");
+    by_name_[entry.name] = entries_.size();
+    entries_.push_back(std::move(entry));
+  }
+}
+
+const ZipEntry* ZipArchive::find(const std::string& name) const {
+  auto it = by_name_.find(name);
+  return it == by_name_.end() ? nullptr : &entries_[it->second];
+}
+
+void ZipArchive::verify_crc(const ZipEntry& entry) const {
+  if (entry.method != kStored) {
+    (void)read(entry, UINT64_MAX);  // inflating checks the CRC
+    return;
+  }
+  constexpr uint64_t kChunk = 4ull << 20;
+  std::vector<std::byte> buf(std::min(kChunk, entry.size));
+  uint32_t crc = 0;
+  for (uint64_t done = 0; done < entry.size;) {
+    const uint64_t n = std::min(kChunk, entry.size - done);
+    std::span<std::byte> part(buf.data(), n);
+    file_->read_at(entry.data_offset + done, part);
+    crc = crc32_update(crc, part);
+    done += n;
+  }
+  if (crc != entry.crc32)
+    throw bad_input("zip.110", {path(), entry.name, entry.data_offset},
+                    "CRC-32 mismatch (stored " + std::to_string(entry.crc32) + ", computed " + std::to_string(crc) +
+                        "): the member is corrupt");
+}
+
+std::vector<std::byte> ZipArchive::read(const ZipEntry& entry, uint64_t max_size) const {
+  if (entry.size > max_size)
+    throw bad_input("zip.112", {path(), entry.name, entry.data_offset},
+                    "member of " + std::to_string(entry.size) + " bytes is larger than the " +
+                        std::to_string(max_size) + " bytes allowed here");
+  if (entry.method == kStored) {
+    std::vector<std::byte> out = read_bytes(*file_, entry.data_offset, entry.size);
+    if (crc32_update(0, out) != entry.crc32)
+      throw bad_input("zip.110", {path(), entry.name, entry.data_offset}, "CRC-32 mismatch: the member is corrupt");
+    return out;
+  }
+  if (entry.size / kMaxDeflateRatio > entry.compressed_size + 1)
+    throw bad_input("zip.111", {path(), entry.name, entry.data_offset},
+                    "claims " + std::to_string(entry.size) + " bytes from " + std::to_string(entry.compressed_size) +
+                        " compressed, beyond what deflate can encode");
+  const std::vector<std::byte> packed = read_bytes(*file_, entry.data_offset, entry.compressed_size);
+  std::vector<std::byte> out(entry.size);
+  z_stream zs{};
+  if (inflateInit2(&zs, -MAX_WBITS) != Z_OK)
+    throw bad_input("zip.111", {path(), entry.name, entry.data_offset}, "zlib failed to start");
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<std::byte*>(packed.data()));
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  uint64_t in_left = packed.size(), out_left = out.size();
+  int rc = Z_OK;
+  while (rc == Z_OK) {
+    const uInt in_step = uInt(std::min<uint64_t>(in_left, 1u << 30));
+    const uInt out_step = uInt(std::min<uint64_t>(out_left, 1u << 30));
+    zs.avail_in = in_step;
+    zs.avail_out = out_step;
+    // One spare byte of output lets zlib report data beyond the declared size.
+    std::byte spare;
+    if (out_step == 0) {
+      zs.next_out = reinterpret_cast<Bytef*>(&spare);
+      zs.avail_out = 1;
+    }
+    rc = inflate(&zs, Z_NO_FLUSH);
+    if (out_step == 0 && zs.avail_out == 0) rc = Z_DATA_ERROR;
+    in_left -= in_step - zs.avail_in;
+    if (out_step) out_left -= out_step - zs.avail_out;
+    if (rc == Z_BUF_ERROR && in_left > 0 && out_left > 0) rc = Z_OK;
+  }
+  inflateEnd(&zs);
+  if (rc != Z_STREAM_END || out_left != 0)
+    throw bad_input("zip.111", {path(), entry.name, entry.data_offset},
+                    "deflate data is corrupt or does not match the declared size");
+  if (crc32_update(0, out) != entry.crc32)
+    throw bad_input("zip.110", {path(), entry.name, entry.data_offset}, "CRC-32 mismatch: the member is corrupt");
+  return out;
+}
+
+}  // namespace supra::zip

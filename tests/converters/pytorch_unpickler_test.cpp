@@ -1,0 +1,97 @@
+// The restricted unpickler on hand-made hostile pickles: every malformed
+// stream is a clean pytorch.2xx error, never a crash or a call.
+#include "converters/pytorch/restricted_unpickler.hpp"
+
+#include <gtest/gtest.h>
+
+#include "converters/pytorch/state_dict_finder.hpp"
+#include "schema/error.hpp"
+
+namespace supra::pytorch {
+namespace {
+
+using namespace std::string_literals;
+
+// Opcode bytes given as numbers, so no string escape swallows a digit.
+std::string op(std::initializer_list<int> v) {
+  std::string s;
+  for (int x : v) s += char(x);
+  return s;
+}
+// BINUNICODE with its u32 length.
+std::string u(const std::string& text) { return op({'X', int(text.size()), 0, 0, 0}) + text; }
+const std::string kHead = op({0x80, 2});
+
+std::string id_of(const std::string& pickle) {
+  std::vector<std::byte> b;
+  for (char c : pickle) b.push_back(std::byte(c));
+  try {
+    auto r = unpickle(b, 0, "t.pt", "data.pkl");
+    (void)find_state_dict(r, "", "t.pt");
+  } catch (const Error& e) {
+    return e.id();
+  }
+  return "";
+}
+
+TEST(PytorchUnpickler, RefusesWhatIsNotAllowed) {
+  EXPECT_EQ(id_of(kHead + "cbuiltins\neval\n."), "pytorch.201");
+  EXPECT_EQ(id_of(kHead + "ctorch\nload\n."), "pytorch.201");
+  EXPECT_EQ(id_of(kHead + "(S'x'\nl."), "pytorch.202");       // STRING (text protocol)
+  EXPECT_EQ(id_of(kHead + "(i__main__\nX\n."), "pytorch.202");  // INST
+  // Calling something that is allowed to exist but not to be called.
+  EXPECT_EQ(id_of(kHead + "ctorch\nFloatStorage\n)R."), "pytorch.204");
+  // STACK_GLOBAL is checked the same way.
+  EXPECT_EQ(id_of(op({0x80, 4, 0x8c, 2}) + "os" + op({0x8c, 6}) + "system" + op({0x93, '.'})), "pytorch.201");
+}
+
+TEST(PytorchUnpickler, MalformedStreamsAreErrors) {
+  EXPECT_EQ(id_of(kHead), "pytorch.203");                             // no STOP
+  EXPECT_EQ(id_of(kHead + op({'h', 5, '.'})), "pytorch.203");         // memo never stored
+  EXPECT_EQ(id_of(kHead + "s."), "pytorch.203");                      // stack underflow
+  EXPECT_EQ(id_of(kHead + "t."), "pytorch.203");                      // TUPLE with no MARK
+  EXPECT_EQ(id_of(kHead + op({'X', 0xff, 0xff, 0xff, 0x7f})), "pytorch.203");  // string past the end
+  EXPECT_EQ(id_of(kHead + op({'}', 'K', 1, '.'})), "pytorch.203");    // two items left at STOP
+  EXPECT_EQ(id_of(kHead + op({']', 'K', 1, 'K', 2, 's', '.'})), "pytorch.204");  // SETITEM on a list
+  EXPECT_EQ(id_of(kHead + u("x") + "Q."), "pytorch.205");             // persistent id not a storage tuple
+}
+
+// {'w': _rebuild_tensor_v2(storage('0', FloatStorage, numel 4), offset, size, stride, False, {})}
+std::string tensor_pickle(const std::string& offset, const std::string& size, const std::string& stride) {
+  return kHead + "}" + u("w") + "ctorch._utils\n_rebuild_tensor_v2\n" + "((" + u("storage") +
+         "ctorch\nFloatStorage\n" + u("0") + u("cpu") + op({'K', 4}) + "tQ" + offset + size + stride +
+         op({0x89, '}', 't', 'R', 's', '.'});
+}
+
+TEST(PytorchUnpickler, NegativeAndMismatchedViewsAreRefused) {
+  EXPECT_EQ(id_of(tensor_pickle(op({'K', 0}), op({'K', 4, 0x85}), op({'K', 1, 0x85}))), "");
+  EXPECT_EQ(id_of(tensor_pickle(op({'J', 0xff, 0xff, 0xff, 0xff}), op({'K', 4, 0x85}), op({'K', 1, 0x85}))),
+            "pytorch.206");  // offset -1
+  EXPECT_EQ(id_of(tensor_pickle(op({'K', 0}), op({'K', 4, 0x85}), op({'K', 1, 'K', 1, 0x86}))),
+            "pytorch.206");  // rank mismatch
+}
+
+TEST(PytorchUnpickler, SelfReferenceAndDeepNestingDoNotCrash) {
+  // d = {}; d['a'] = d  (a cycle), then look for tensors in it.
+  EXPECT_EQ(id_of(kHead + op({'}', 'q', 0}) + u("a") + op({'h', 0, 's', '.'})), "pytorch.302");
+  // 200000 nested lists: fine to build, no tensors.
+  std::string deep = kHead + std::string(200000, ']') + std::string(199999, 'a') + ".";
+  EXPECT_EQ(id_of(deep), "pytorch.302");
+  // 100 nested dicts around a None leaf.
+  std::string dicts = kHead;
+  for (int i = 0; i < 100; ++i) dicts += "}" + u("k");
+  dicts += "N" + std::string(100, 's') + ".";
+  EXPECT_EQ(id_of(dicts), "pytorch.302");
+}
+
+TEST(PytorchUnpickler, StripsOnlyCommonPrefixes) {
+  std::vector<std::string> a = {"module._orig_mod.x", "module._orig_mod.y"};
+  strip_common_module_prefix(a);
+  EXPECT_EQ(a, (std::vector<std::string>{"x", "y"}));
+  std::vector<std::string> b = {"module.x", "y"};
+  strip_common_module_prefix(b);
+  EXPECT_EQ(b, (std::vector<std::string>{"module.x", "y"}));
+}
+
+}  // namespace
+}  // namespace supra::pytorch
