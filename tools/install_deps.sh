@@ -10,6 +10,7 @@ packages=(
   libgtest-dev libbenchmark-dev
   python3-torch python3-numpy python3-h5py   # fixtures and interop tests (/usr/bin/python3)
   time                                       # /usr/bin/time for peak-memory figures in bench/
+  zstd                                       # bench/archive_bench.sh compares with the zstd CLI
 )
 missing=()
 for p in "${packages[@]}"; do
