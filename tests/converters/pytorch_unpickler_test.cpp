@@ -4,8 +4,14 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+
+#include "converters/pytorch/pytorch_reader.hpp"
 #include "converters/pytorch/state_dict_finder.hpp"
+#include "converters/zip/zip_reader.hpp"
 #include "schema/error.hpp"
+#include "schema/mapped_file.hpp"
+#include "tests/test_util.hpp"
 
 namespace supra::pytorch {
 namespace {
@@ -91,6 +97,52 @@ TEST(PytorchUnpickler, StripsOnlyCommonPrefixes) {
   std::vector<std::string> b = {"module.x", "y"};
   strip_common_module_prefix(b);
   EXPECT_EQ(b, (std::vector<std::string>{"module.x", "y"}));
+}
+
+}  // namespace
+}  // namespace supra::pytorch
+
+// Random damage to real torch.save pickles (past the zip CRC, and the legacy
+// format, which has none): only supra::Error may come out.
+namespace supra::pytorch {
+namespace {
+
+template <typename F>
+void expect_only_supra_errors(const std::vector<std::byte>& original, F run, const char* what, int iterations) {
+  std::mt19937 rng(99);
+  for (int iter = 0; iter < iterations; ++iter) {
+    auto bytes = original;
+    if (iter % 3 == 2) {
+      bytes.resize(rng() % bytes.size());
+    } else {
+      for (int k = 0; k < 1 + int(rng() % 3); ++k) bytes[rng() % bytes.size()] = std::byte(rng());
+    }
+    try {
+      run(bytes);
+    } catch (const Error&) {
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << what << " iteration " << iter << ": " << e.what();
+    }
+  }
+}
+
+TEST(PytorchUnpickler, MutatedRealPicklesGiveOnlySupraErrors) {
+  zip::ZipArchive z(MappedFile::open(test::fixture_path("pytorch/nested.pt").string()));
+  const auto pkl = z.read(*z.find("nested/data.pkl"), 1 << 20);
+  expect_only_supra_errors(pkl, [](const std::vector<std::byte>& b) {
+    auto r = unpickle(b, 0, "t.pt", "data.pkl");
+    (void)find_state_dict(r, "", "t.pt");
+  }, "data.pkl", 3000);
+}
+
+TEST(PytorchUnpickler, MutatedLegacyFilesGiveOnlySupraErrors) {
+  test::TempDir dir;
+  const auto original = test::read_file_bytes(test::fixture_path("pytorch/legacy.pt"));
+  expect_only_supra_errors(original, [&](const std::vector<std::byte>& b) {
+    test::write_file_bytes(dir / "l.pt", b);
+    Checkpoint c = read_pytorch(dir / "l.pt", {});
+    for (const auto& t : c.tensors) (void)t->read_all();
+  }, "legacy.pt", 500);
 }
 
 }  // namespace
