@@ -230,6 +230,8 @@ Checkpoint read_safetensors_index(const fs::path& index_path) {
     for (auto& [k, v] : part.metadata) ckpt.metadata.emplace(k, v);
     ckpt.files.push_back(shard_path.string());
   }
+  // The index is an input too: an output must never replace it.
+  ckpt.files.push_back(ipath);
   return ckpt;
 }
 

@@ -290,7 +290,9 @@ TEST(SafetensorsIndex, ValidIndexReadsEveryShard) {
   for (const fs::path& p : {dir.path(), dir / "model.safetensors.index.json"}) {
     const Checkpoint ckpt = read_safetensors(p);
     ASSERT_EQ(ckpt.tensors.size(), 3u);
-    EXPECT_EQ(ckpt.files.size(), 2u);
+    // Both shards, then the index (also an input a convert must not replace).
+    ASSERT_EQ(ckpt.files.size(), 3u);
+    EXPECT_EQ(fs::path(ckpt.files[2]).filename(), "model.safetensors.index.json");
     EXPECT_NE(ckpt.find("a"), nullptr);
     EXPECT_NE(ckpt.find("c"), nullptr);
     EXPECT_EQ(ckpt.find("c")->read_all()[0], std::byte(1));  // first pattern byte of shard 2

@@ -110,6 +110,15 @@ TEST(CliConvert, NeverWritesOverItsInput) {
   expect_error_line(r, 2, "usage.overwrite-input");
   EXPECT_EQ(test::read_file_bytes(dir / "hf" / "model.safetensors"), hf_before);
   EXPECT_EQ(list_dir(dir / "hf"), std::vector<std::string>{"model.safetensors"});
+  // A sharded input's index is an input too, even when no shard name collides.
+  ASSERT_EQ(run_supra({"convert", in.string(), (dir / "sh").string(), "--max-shard-size", "2KB"}).exit_code, 0);
+  const auto index_before = test::read_file_bytes(dir / "sh" / "model.safetensors.index.json");
+  const auto sh_files = list_dir(dir / "sh");
+  ASSERT_EQ(sh_files.size(), 5u);  // 4 shards (2KB) + index; 5KB below makes 2 differently named shards
+  r = run_supra({"convert", (dir / "sh").string(), (dir / "sh").string(), "--force", "--max-shard-size", "5KB"});
+  expect_error_line(r, 2, "usage.overwrite-input");
+  EXPECT_EQ(test::read_file_bytes(dir / "sh" / "model.safetensors.index.json"), index_before);
+  EXPECT_EQ(list_dir(dir / "sh"), sh_files);
   // And through a hard link to the input.
   fs::create_hard_link(in, dir / "link.safetensors");
   r = run_supra({"convert", in.string(), (dir / "link.safetensors").string(), "--force", "--dtype", "f32"});
