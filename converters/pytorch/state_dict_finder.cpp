@@ -176,10 +176,12 @@ FoundTensors find_state_dict(const PickleResult& pickle, const std::string& key,
   }
   if (!out.key.empty()) {
     // The other top-level entries were left out: say so.
+    std::vector<std::string> others;
     for (size_t i = 0; i + 1 < r.items.size(); i += 2) {
       const auto k = f.key_text(r.items[i]);
-      if (k && *k != out.key) out.skipped.insert(out.skipped.begin(), *k + " (" + kind_name(f.obj(r.items[i + 1]).kind) + ")");
+      if (k && *k != out.key) others.push_back(*k + " (" + kind_name(f.obj(r.items[i + 1]).kind) + ")");
     }
+    out.skipped.insert(out.skipped.begin(), others.begin(), others.end());
   }
   if (out.tensors.empty())
     throw bad_input("pytorch.302", {file, {}, {}}, "no tensors found; top-level keys: " + list_keys(f, root));
