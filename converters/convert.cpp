@@ -2,6 +2,7 @@
 
 #include <regex>
 
+#include "converters/output_transaction.hpp"
 #include "schema/error.hpp"
 
 namespace supra {
@@ -60,12 +61,28 @@ ConvertResult convert_checkpoint(const fs::path& in, const fs::path& out, const 
     const TensorSource* original = source.find(t->name());
     result.bytes_in += original ? original->info().nbytes() : t->info().nbytes();
   }
+  // Naming conventions (--layout; a .gguf output implies llama.cpp's): converters/layout.
+  const auto relaid = relayout_for_output(selected, in, reader.name(), writer.name(), options.layout);
+  if (relaid) {
+    selected = relaid->checkpoint;
+    result.tensors = selected.tensors.size();
+    result.from_convention = relaid->from_convention;
+    result.to_convention = relaid->to_convention;
+  }
   result.plan = writer.plan(selected, out, options.write);
   const bool to_folder = !out.has_extension() || fs::is_directory(out);
+  std::vector<std::pair<std::string, std::string>> side_files;  // config.json, tokenizer files
+  if (relaid && to_folder) side_files = layout_side_files(*relaid, in);
+  for (const auto& [name, text] : side_files) {
+    refuse_existing_output(out / name, options.write.force);
+    result.plan.files.push_back(name);
+    result.plan.output_bytes += text.size();
+  }
   refuse_overwriting_input(source, to_folder ? out : out.parent_path(), result.plan);
   if (!options.dry_run) {
     result.report = writer.write(selected, out, options.write);
     result.bytes_out = result.report.bytes_written;
+    write_side_files(out, side_files, options.write.force);
   }
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;

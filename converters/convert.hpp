@@ -7,6 +7,7 @@
 #include <string>
 
 #include "converters/format.hpp"
+#include "converters/layout/layout_pipeline.hpp"
 
 namespace supra {
 
@@ -18,11 +19,13 @@ struct ConvertOptions {
   ReadOptions read;
   WriteOptions write;
   bool dry_run = false;
+  LayoutRequest layout;  // --layout / --from-layout / --model-config (converters/layout)
 };
 
 struct ConvertResult {
   std::string input_format;
   std::string output_format;
+  std::string from_convention, to_convention;  // set when tensors were re-laid out
   size_t tensors = 0;
   uint64_t bytes_in = 0;   // payload bytes of the selected source tensors
   uint64_t bytes_out = 0;  // bytes of all output files

@@ -17,6 +17,7 @@ namespace {
 
 struct ConvertArgs {
   std::string in, out, dtype, only, exclude, max_shard, format, key, torch_wrap;
+  std::string layout, from_layout, model_config;
   int threads = 0;
   bool dry_run = false, force = false, json = false, strip_module = false;
 };
@@ -26,6 +27,7 @@ nlohmann::ordered_json result_json(const ConvertResult& r, bool dry_run) {
   j["input_format"] = r.input_format;
   j["output_format"] = r.output_format;
   j["dry_run"] = dry_run;
+  if (!r.to_convention.empty()) j["layout"] = {{"from", r.from_convention}, {"to", r.to_convention}};
   j["tensors"] = r.tensors;
   j["bytes_in"] = r.bytes_in;
   j["bytes_out"] = dry_run ? r.plan.output_bytes : r.bytes_out;
@@ -65,6 +67,7 @@ void print_plan(const ConvertResult& r) {
 void print_summary(const ConvertResult& r, const std::string& in, const std::string& out) {
   const double gbps = r.seconds > 0 ? double(r.bytes_in) / r.seconds / 1e9 : 0;
   fmt::print("converted {} ({}) -> {} ({})\n", in, r.input_format, out, r.output_format);
+  if (!r.to_convention.empty()) fmt::print("  layout:    {} -> {}\n", r.from_convention, r.to_convention);
   fmt::print("  tensors:   {}\n  bytes in:  {} ({})\n  bytes out: {} ({})\n  time:      {:.2f} s ({:.2f} GB/s)\n",
              r.tensors, r.bytes_in, format_bytes(r.bytes_in), r.bytes_out, format_bytes(r.bytes_out), r.seconds, gbps);
   uint64_t overflow = 0, underflow = 0;
@@ -96,6 +99,10 @@ void add_convert_command(CLI::App& app, Action& action) {
   cmd->add_option("--format", a->format, "Output format (default: from the output name)");
   cmd->add_option("--key", a->key, "Nested dict key holding the tensors (PyTorch checkpoints)");
   cmd->add_option("--torch-wrap", a->torch_wrap, "PyTorch output: wrap the state dict under this key");
+  cmd->add_option("--layout", a->layout, "Re-lay tensors out for: hf, meta, gguf, open_lm (a .gguf output implies gguf)");
+  cmd->add_option("--from-layout", a->from_layout, "Source naming convention (default: detected from tensor names)");
+  cmd->add_option("--model-config", a->model_config,
+                  "Model config (HF config.json, Meta params.json, open_lm JSON); default: next to the input");
   cmd->add_flag("--strip-module-prefix", a->strip_module, "Drop a common 'module.' prefix from names");
   cmd->add_flag("--dry-run", a->dry_run, "Print the plan (tensors, shards, offsets, peak memory) and write nothing");
   cmd->add_flag("--force", a->force, "Overwrite existing output files");
@@ -112,6 +119,7 @@ void add_convert_command(CLI::App& app, Action& action) {
       options.output_format = a->format;
       options.dry_run = a->dry_run;
       options.read.key = a->key;
+      options.layout = {a->layout, a->from_layout, a->model_config};
       options.read.strip_module_prefix = a->strip_module;
       options.write.force = a->force;
       options.write.torch_wrap = a->torch_wrap;

@@ -1,0 +1,267 @@
+#include "converters/layout/layout_ops.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <stdexcept>
+
+#include "schema/error.hpp"
+
+namespace supra {
+namespace {
+
+[[noreturn]] void bad_shape(const std::string& tensor, const std::string& detail) {
+  throw bad_input("layout.101", {{}, tensor, {}}, detail);
+}
+
+void check_read(const TensorInfo& info, uint64_t offset, size_t size) {
+  const uint64_t total = info.nbytes();
+  if (offset > total || size > total - offset)
+    throw std::out_of_range("read past the end of tensor '" + info.name + "'");
+}
+
+// Bytes in one slice along dim `dim` of everything after it: prod(shape[dim+1..]) * esz.
+uint64_t inner_bytes(const TensorInfo& info, size_t dim) {
+  uint64_t n = dtype_size(info.dtype);
+  for (size_t d = dim + 1; d < info.shape.size(); ++d) n *= info.shape[d];  // bounded by nbytes(), checked by caller
+  return n;
+}
+
+uint64_t outer_count(const TensorInfo& info, size_t dim) {
+  uint64_t n = 1;
+  for (size_t d = 0; d < dim; ++d) n *= info.shape[d];
+  return n;
+}
+
+class RowPermutationSource final : public TensorSource {
+ public:
+  RowPermutationSource(TensorPtr input, std::vector<uint64_t> rows, std::string name)
+      : TensorSource(TensorInfo{std::move(name), input->info().dtype, input->info().shape}),
+        input_(std::move(input)),
+        rows_(std::move(rows)) {
+    const TensorInfo& in = input_->info();
+    if (in.shape.empty() || in.shape[0] != rows_.size())
+      bad_shape(in.name, "row permutation of " + std::to_string(rows_.size()) + " rows on shape " + in.shape_string());
+    std::vector<bool> seen(rows_.size());
+    for (uint64_t r : rows_) {
+      if (r >= rows_.size() || seen[r]) throw std::invalid_argument("permute_rows: not a permutation");
+      seen[r] = true;
+    }
+    row_bytes_ = in.shape[0] ? in.nbytes() / in.shape[0] : 0;
+  }
+
+  void read(uint64_t offset, std::span<std::byte> out, CastStats* stats) const override {
+    check_read(info(), offset, out.size());
+    size_t done = 0;
+    while (done < out.size()) {
+      const uint64_t pos = offset + done;
+      const uint64_t row = pos / row_bytes_, within = pos % row_bytes_;
+      const size_t n = size_t(std::min<uint64_t>(row_bytes_ - within, out.size() - done));
+      input_->read(rows_[row] * row_bytes_ + within, out.subspan(done, n), stats);
+      done += n;
+    }
+  }
+
+ private:
+  TensorPtr input_;
+  std::vector<uint64_t> rows_;
+  uint64_t row_bytes_ = 0;
+};
+
+class ConcatSource final : public TensorSource {
+ public:
+  ConcatSource(TensorInfo info, std::vector<TensorPtr> inputs, size_t dim)
+      : TensorSource(std::move(info)), inputs_(std::move(inputs)) {
+    outer_ = outer_count(this->info(), dim);
+    for (const auto& t : inputs_) {
+      part_bytes_.push_back(t->info().shape[dim] * inner_bytes(t->info(), dim));
+      block_bytes_ += part_bytes_.back();
+    }
+  }
+
+  void read(uint64_t offset, std::span<std::byte> out, CastStats* stats) const override {
+    check_read(info(), offset, out.size());
+    size_t done = 0;
+    while (done < out.size()) {
+      const uint64_t pos = offset + done;
+      const uint64_t block = pos / block_bytes_;
+      uint64_t within = pos % block_bytes_;
+      size_t part = 0;
+      while (within >= part_bytes_[part]) within -= part_bytes_[part++];
+      const size_t n = size_t(std::min<uint64_t>(part_bytes_[part] - within, out.size() - done));
+      inputs_[part]->read(block * part_bytes_[part] + within, out.subspan(done, n), stats);
+      done += n;
+    }
+  }
+
+ private:
+  std::vector<TensorPtr> inputs_;
+  std::vector<uint64_t> part_bytes_;
+  uint64_t block_bytes_ = 0, outer_ = 0;
+};
+
+class SliceSource final : public TensorSource {
+ public:
+  SliceSource(TensorInfo info, TensorPtr input, size_t dim, uint64_t start)
+      : TensorSource(std::move(info)), input_(std::move(input)) {
+    const uint64_t inner = inner_bytes(input_->info(), dim);
+    in_block_ = input_->info().shape[dim] * inner;
+    out_block_ = this->info().shape[dim] * inner;
+    start_bytes_ = start * inner;
+  }
+
+  void read(uint64_t offset, std::span<std::byte> out, CastStats* stats) const override {
+    check_read(info(), offset, out.size());
+    size_t done = 0;
+    while (done < out.size()) {
+      const uint64_t pos = offset + done;
+      const uint64_t block = pos / out_block_, within = pos % out_block_;
+      const size_t n = size_t(std::min<uint64_t>(out_block_ - within, out.size() - done));
+      input_->read(block * in_block_ + start_bytes_ + within, out.subspan(done, n), stats);
+      done += n;
+    }
+  }
+
+ private:
+  TensorPtr input_;
+  uint64_t in_block_ = 0, out_block_ = 0, start_bytes_ = 0;
+};
+
+class TransposeSource final : public TensorSource {
+ public:
+  TransposeSource(TensorPtr input, std::string name)
+      : TensorSource(TensorInfo{std::move(name), input->info().dtype,
+                                {input->info().shape.at(1), input->info().shape.at(0)}}),
+        input_(std::move(input)) {}
+
+  // Output rows [r0, r1] are input columns [r0, r1]: one contiguous read per
+  // input row, so the scratch stays near the size of `out`.
+  void read(uint64_t offset, std::span<std::byte> out, CastStats* stats) const override {
+    check_read(info(), offset, out.size());
+    if (out.empty()) return;
+    const uint64_t esz = dtype_size(info().dtype);
+    const uint64_t m = input_->info().shape[0], n = input_->info().shape[1];  // input [m, n], output [n, m]
+    const uint64_t first = offset / esz, count = out.size() / esz;
+    const uint64_t r0 = first / m, r1 = (first + count - 1) / m;
+    const uint64_t width = r1 - r0 + 1;
+    std::vector<std::byte> scratch(m * width * esz);  // [m][width]
+    for (uint64_t j = 0; j < m; ++j)
+      input_->read((j * n + r0) * esz, std::span(scratch).subspan(j * width * esz, width * esz), stats);
+    for (uint64_t e = 0; e < count; ++e) {
+      const uint64_t idx = first + e, row = idx / m, col = idx % m;
+      std::memcpy(out.data() + e * esz, scratch.data() + (col * width + (row - r0)) * esz, esz);
+    }
+  }
+
+ private:
+  TensorPtr input_;
+};
+
+void check_rope_rows(uint64_t rows, uint64_t n_heads) {
+  if (n_heads == 0 || rows % n_heads != 0 || (rows / n_heads) % 2 != 0)
+    throw bad_input("layout.102", {}, std::to_string(rows) + " rows do not split into " + std::to_string(n_heads) +
+                                          " heads of an even head dim");
+}
+
+}  // namespace
+
+TensorPtr permute_rows(TensorPtr input, std::vector<uint64_t> rows, std::string name) {
+  return std::make_shared<RowPermutationSource>(std::move(input), std::move(rows), std::move(name));
+}
+
+std::vector<uint64_t> rope_halves_to_pairs_rows(uint64_t rows, uint64_t n_heads) {
+  check_rope_rows(rows, n_heads);
+  const uint64_t hd = rows / n_heads, half = hd / 2;
+  std::vector<uint64_t> out(rows);
+  for (uint64_t h = 0; h < n_heads; ++h)
+    for (uint64_t i = 0; i < half; ++i)
+      for (uint64_t j = 0; j < 2; ++j) out[h * hd + 2 * i + j] = h * hd + j * half + i;
+  return out;
+}
+
+std::vector<uint64_t> rope_pairs_to_halves_rows(uint64_t rows, uint64_t n_heads) {
+  check_rope_rows(rows, n_heads);
+  const uint64_t hd = rows / n_heads, half = hd / 2;
+  std::vector<uint64_t> out(rows);
+  for (uint64_t h = 0; h < n_heads; ++h)
+    for (uint64_t i = 0; i < half; ++i)
+      for (uint64_t j = 0; j < 2; ++j) out[h * hd + j * half + i] = h * hd + 2 * i + j;
+  return out;
+}
+
+TensorPtr permute_rope_halves_to_pairs(TensorPtr input, uint64_t n_heads, std::string name) {
+  if (input->info().shape.empty()) bad_shape(input->name(), "RoPE permutation of a scalar");
+  try {
+    auto rows = rope_halves_to_pairs_rows(input->info().shape[0], n_heads);
+    return permute_rows(std::move(input), std::move(rows), std::move(name));
+  } catch (const Error& e) {
+    throw bad_input(e.id(), {{}, input->name(), {}}, e.detail());
+  }
+}
+
+TensorPtr permute_rope_pairs_to_halves(TensorPtr input, uint64_t n_heads, std::string name) {
+  if (input->info().shape.empty()) bad_shape(input->name(), "RoPE permutation of a scalar");
+  try {
+    auto rows = rope_pairs_to_halves_rows(input->info().shape[0], n_heads);
+    return permute_rows(std::move(input), std::move(rows), std::move(name));
+  } catch (const Error& e) {
+    throw bad_input(e.id(), {{}, input->name(), {}}, e.detail());
+  }
+}
+
+std::vector<uint64_t> heads_interleaved_to_grouped_rows(uint64_t rows, uint64_t n_heads, uint64_t n_parts) {
+  if (n_heads == 0 || n_parts == 0 || rows % (n_heads * n_parts) != 0)
+    throw bad_input("layout.103", {}, std::to_string(rows) + " rows do not split into " + std::to_string(n_heads) +
+                                          " heads x " + std::to_string(n_parts) + " parts");
+  const uint64_t hd = rows / (n_heads * n_parts);
+  std::vector<uint64_t> out(rows);
+  for (uint64_t p = 0; p < n_parts; ++p)
+    for (uint64_t h = 0; h < n_heads; ++h)
+      for (uint64_t d = 0; d < hd; ++d) out[(p * n_heads + h) * hd + d] = (h * n_parts + p) * hd + d;
+  return out;
+}
+
+std::vector<uint64_t> heads_grouped_to_interleaved_rows(uint64_t rows, uint64_t n_heads, uint64_t n_parts) {
+  const std::vector<uint64_t> fwd = heads_interleaved_to_grouped_rows(rows, n_heads, n_parts);
+  std::vector<uint64_t> inv(rows);
+  for (uint64_t r = 0; r < rows; ++r) inv[fwd[r]] = r;
+  return inv;
+}
+
+TensorPtr concat(std::vector<TensorPtr> inputs, size_t dim, std::string name) {
+  if (inputs.empty()) throw std::invalid_argument("concat of nothing");
+  const TensorInfo& first = inputs[0]->info();
+  if (dim >= first.shape.size()) bad_shape(first.name, "concat along dim " + std::to_string(dim) + " of shape " + first.shape_string());
+  TensorInfo info{std::move(name), first.dtype, first.shape};
+  info.shape[dim] = 0;
+  for (const auto& t : inputs) {
+    const TensorInfo& ti = t->info();
+    bool same = ti.dtype == first.dtype && ti.shape.size() == first.shape.size();
+    for (size_t d = 0; same && d < ti.shape.size(); ++d) same = d == dim || ti.shape[d] == first.shape[d];
+    if (!same)
+      bad_shape(ti.name, "cannot concatenate " + std::string(dtype_name(ti.dtype)) + " " + ti.shape_string() + " with " +
+                             std::string(dtype_name(first.dtype)) + " " + first.shape_string() + " along dim " +
+                             std::to_string(dim));
+    if (__builtin_add_overflow(info.shape[dim], ti.shape[dim], &info.shape[dim])) bad_shape(ti.name, "concat size overflows");
+  }
+  info.nbytes();  // throws on overflow
+  if (inputs.size() == 1) return renamed(inputs[0], info.name);
+  return std::make_shared<ConcatSource>(std::move(info), std::move(inputs), dim);
+}
+
+TensorPtr slice(TensorPtr input, size_t dim, uint64_t start, uint64_t length, std::string name) {
+  const TensorInfo& in = input->info();
+  if (dim >= in.shape.size() || start > in.shape[dim] || length > in.shape[dim] - start)
+    bad_shape(in.name, "slice [" + std::to_string(start) + ", +" + std::to_string(length) + ") along dim " +
+                           std::to_string(dim) + " is outside shape " + in.shape_string());
+  TensorInfo info{std::move(name), in.dtype, in.shape};
+  info.shape[dim] = length;
+  if (start == 0 && length == in.shape[dim]) return renamed(std::move(input), info.name);
+  return std::make_shared<SliceSource>(std::move(info), std::move(input), dim, start);
+}
+
+TensorPtr transpose2d(TensorPtr input, std::string name) {
+  if (input->info().shape.size() != 2) bad_shape(input->name(), "transpose of a non-matrix " + input->info().shape_string());
+  return std::make_shared<TransposeSource>(std::move(input), std::move(name));
+}
+
+}  // namespace supra

@@ -1,0 +1,59 @@
+#pragma once
+// The shape of a transformer, independent of files and naming: what a
+// re-layout, a config writer or a forward pass needs to know. Read from the
+// configs the ecosystems ship (HF config.json, Meta params.json, open_lm model
+// config JSON, GGUF metadata) and written back as HF config.json.
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "schema/naming_table.hpp"
+
+namespace supra {
+
+enum class NormKind { RmsNorm, LayerNorm };
+
+struct ModelSpec {
+  std::string architecture = "llama";  // a schema/architectures table ("llama", "qwen2", "gpt2", "gpt_neox")
+  std::string hf_model_type;           // "mistral" for a Mistral (architecture llama); empty = architecture
+  uint64_t hidden = 0;                 // model width (embedding length)
+  uint64_t layers = 0;
+  uint64_t heads = 0;
+  uint64_t kv_heads = 0;               // = heads without grouped-query attention
+  uint64_t head_dim = 0;               // usually hidden / heads
+  uint64_t ffn = 0;                    // MLP inner width
+  uint64_t vocab = 0;
+  uint64_t context_length = 0;         // max positions (0 = unknown)
+  NormKind norm = NormKind::RmsNorm;
+  double norm_eps = 1e-5;
+  double rope_theta = 10000.0;
+  // Row order the model's own checkpoints store q/k in (HF: rotate-half;
+  // Meta, GGUF llama: interleaved; open_lm: per positional_embedding_type).
+  RopeLayout rope_layout = RopeLayout::RotateHalf;
+  double rotary_pct = 1.0;             // GPT-NeoX: fraction of head dims rotated
+  bool tied_embeddings = false;
+
+  uint64_t q_dim() const { return heads * head_dim; }
+  uint64_t kv_dim() const { return kv_heads * head_dim; }
+  // Size of a shape symbol of the architecture tables (hidden, q_dim, ...).
+  uint64_t symbol(const std::string& s) const;
+  // Throws bad_input(spec.1xx) when fields are missing or inconsistent.
+  void check(const std::string& source) const;
+};
+
+// Readers; `source` names the file in error messages. Each checks the result.
+ModelSpec spec_from_hf_config(const nlohmann::json& config, const std::string& source);
+// params.json has no vocab size in older releases (-1): pass the embedding rows.
+ModelSpec spec_from_meta_params(const nlohmann::json& params, uint64_t vocab_rows, const std::string& source);
+ModelSpec spec_from_open_lm_config(const nlohmann::json& config, const std::string& source);
+// GGUF KVs as the GGUF reader stores them: an array of {"key","type","value"}.
+ModelSpec spec_from_gguf_metadata(const nlohmann::ordered_json& kvs, const std::string& source);
+
+// Writers.
+nlohmann::ordered_json hf_config_from_spec(const ModelSpec& spec, const std::string& torch_dtype);
+nlohmann::ordered_json open_lm_config_from_spec(const ModelSpec& spec);
+// Meta params.json; multiple_of / ffn_dim_multiplier are chosen so that
+// Meta's FFN-width formula gives back exactly spec.ffn.
+nlohmann::ordered_json meta_params_from_spec(const ModelSpec& spec);
+
+}  // namespace supra
