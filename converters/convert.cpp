@@ -29,7 +29,7 @@ void refuse_overwriting_input(const Checkpoint& ckpt, const fs::path& out_folder
 
 }  // namespace
 
-Checkpoint select_and_cast(const Checkpoint& in, const ConvertOptions& options) {
+Checkpoint select_and_cast(const Checkpoint& in, const ConvertOptions& options, bool cast_vectors) {
   Checkpoint out;
   out.format = in.format;
   out.files = in.files;
@@ -41,9 +41,15 @@ Checkpoint select_and_cast(const Checkpoint& in, const ConvertOptions& options) 
   for (const auto& t : in.tensors) {
     if (has_only && !std::regex_search(t->name(), only)) continue;
     if (has_exclude && std::regex_search(t->name(), exclude)) continue;
-    out.tensors.push_back(options.dtype ? cast_if_float(t, *options.dtype) : t);
+    const bool cast = options.dtype && (cast_vectors || t->info().shape.size() > 1);
+    out.tensors.push_back(cast ? cast_if_float(t, *options.dtype) : t);
   }
   return out;
+}
+
+void widen_vectors_for_llama_cpp(Checkpoint& ckpt) {
+  for (auto& t : ckpt.tensors)
+    if (t->info().shape.size() <= 1) t = cast_if_float(t, DType::F32);
 }
 
 ConvertResult convert_checkpoint(const fs::path& in, const fs::path& out, const ConvertOptions& options) {
@@ -51,7 +57,8 @@ ConvertResult convert_checkpoint(const fs::path& in, const fs::path& out, const 
   const Format& reader = detect_input_format(in);
   const Format& writer = choose_output_format(out, options.output_format);
   Checkpoint source = reader.read(in, options.read);
-  Checkpoint selected = select_and_cast(source, options);
+  const bool gguf_out = writer.name() == "gguf";
+  Checkpoint selected = select_and_cast(source, options, /*cast_vectors=*/!gguf_out);
 
   ConvertResult result;
   result.input_format = reader.name();
@@ -68,6 +75,7 @@ ConvertResult convert_checkpoint(const fs::path& in, const fs::path& out, const 
     result.tensors = selected.tensors.size();
     result.from_convention = relaid->from_convention;
     result.to_convention = relaid->to_convention;
+    if (gguf_out) widen_vectors_for_llama_cpp(selected);
   }
   result.plan = writer.plan(selected, out, options.write);
   const bool to_folder = !out.has_extension() || fs::is_directory(out);

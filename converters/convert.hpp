@@ -34,8 +34,15 @@ struct ConvertResult {
   WriteReport report;
 };
 
-// Applies --only/--exclude and --dtype to a checkpoint (no I/O).
-Checkpoint select_and_cast(const Checkpoint& in, const ConvertOptions& options);
+// Applies --only/--exclude and --dtype to a checkpoint (no I/O). With
+// `cast_vectors` false, --dtype leaves 1-D tensors alone (GGUF outputs: see
+// widen_vectors_for_llama_cpp).
+Checkpoint select_and_cast(const Checkpoint& in, const ConvertOptions& options, bool cast_vectors = true);
+
+// llama.cpp's CPU kernels take 1-D operands (norm weights, biases) only as
+// F32 ("binary_op: unsupported types" otherwise), and llama.cpp's own
+// converter writes them so: 1-D float tensors become F32 (lossless, tiny).
+void widen_vectors_for_llama_cpp(Checkpoint& ckpt);
 
 ConvertResult convert_checkpoint(const std::filesystem::path& in, const std::filesystem::path& out,
                                  const ConvertOptions& options);

@@ -16,7 +16,7 @@ namespace supra::cli {
 namespace {
 
 struct ConvertArgs {
-  std::string in, out, dtype, only, exclude, max_shard, format, key, torch_wrap;
+  std::string in, out, dtype, only, exclude, max_shard, format, key, torch_wrap, quantize;
   std::string layout, from_layout, model_config;
   int threads = 0;
   bool dry_run = false, force = false, json = false, strip_module = false;
@@ -99,6 +99,8 @@ void add_convert_command(CLI::App& app, Action& action) {
   cmd->add_option("--format", a->format, "Output format (default: from the output name)");
   cmd->add_option("--key", a->key, "Nested dict key holding the tensors (PyTorch checkpoints)");
   cmd->add_option("--torch-wrap", a->torch_wrap, "PyTorch output: wrap the state dict under this key");
+  cmd->add_option("--quantize", a->quantize, "GGUF output: quantize 2-D float weights (q8_0); 1-D tensors stay f32")
+      ->check(CLI::IsMember({"q8_0"}));
   cmd->add_option("--layout", a->layout, "Re-lay tensors out for: hf, meta, gguf, open_lm (a .gguf output implies gguf)");
   cmd->add_option("--from-layout", a->from_layout, "Source naming convention (default: detected from tensor names)");
   cmd->add_option("--model-config", a->model_config,
@@ -123,6 +125,7 @@ void add_convert_command(CLI::App& app, Action& action) {
       options.read.strip_module_prefix = a->strip_module;
       options.write.force = a->force;
       options.write.torch_wrap = a->torch_wrap;
+      options.write.quantize = a->quantize;
       options.write.threads = a->threads > 0 ? a->threads : int(std::max(1u, std::thread::hardware_concurrency()));
       if (!a->max_shard.empty()) options.write.max_shard_size = parse_byte_size(a->max_shard);
       // The bar's total is only known after the plan; it starts at zero width.
