@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <deque>
 #include <exception>
 #include <mutex>
 #include <thread>
@@ -30,13 +31,19 @@ void pwrite_all(int fd, const std::byte* data, uint64_t size, uint64_t offset,
 }
 
 // Kernel-side copy; returns false if the file systems do not support it, so
-// the caller falls back to read + write.
+// the caller falls back to read + write. Copies into one output file take
+// turns (`file_lock`): the kernel serializes writers of an inode anyway, and
+// two threads contending for it cost more system time than they save.
 bool copy_range(int in_fd, uint64_t in_off, int out_fd, uint64_t out_off, uint64_t size,
-                const WriteOptions& options) {
+                const WriteOptions& options, std::mutex& file_lock) {
   while (size > 0) {
     loff_t in = loff_t(in_off), out = loff_t(out_off);
     const size_t step = size_t(std::min<uint64_t>(size, kStreamChunkBytes * 8));
-    ssize_t n = ::copy_file_range(in_fd, &in, out_fd, &out, step, 0);
+    ssize_t n;
+    {
+      std::lock_guard lock(file_lock);
+      n = ::copy_file_range(in_fd, &in, out_fd, &out, step, 0);
+    }
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP))
@@ -53,6 +60,7 @@ bool copy_range(int in_fd, uint64_t in_off, int out_fd, uint64_t out_off, uint64
 
 struct Job {
   int fd;
+  std::mutex* file_lock;
   const std::string* file;
   const FileLayout::Placement* placement;
 };
@@ -65,11 +73,12 @@ void write_one(const Job& job, const WriteOptions& options, std::vector<std::byt
   if (auto span = src.file_span(); span && span->file) {
     // Same bytes as in the input: let the kernel move them. A partial kernel
     // copy is simply redone by the fallback below, which rewrites every byte.
-    if (copy_range(span->file->fd(), span->offset, job.fd, job.placement->offset, total, options))
+    if (copy_range(span->file->fd(), span->offset, job.fd, job.placement->offset, total, options,
+                   *job.file_lock))
       return;
   }
   const uint64_t elem = dtype_size(src.info().dtype);
-  const uint64_t chunk = std::max<uint64_t>(elem, kStreamChunkBytes / elem * elem);
+  const uint64_t chunk = std::max<uint64_t>(elem, kWriteChunkBytes / elem * elem);
   buffer.resize(size_t(std::min(chunk, total)));
   for (uint64_t done = 0; done < total;) {
     const uint64_t n = std::min(chunk, total - done);
@@ -93,7 +102,7 @@ uint64_t predicted_peak_memory(const std::vector<FileLayout>& files, int threads
       if (!p.source->file_span()) any_cast = true;
   }
   // Each worker holds one output chunk, plus one input chunk when it casts.
-  const uint64_t per_thread = kStreamChunkBytes * (any_cast ? 2 : 1);
+  const uint64_t per_thread = kWriteChunkBytes * (any_cast ? 2 : 1);
   return headers + per_thread * uint64_t(std::max(threads, 1));
 }
 
@@ -115,6 +124,7 @@ WritePlan plan_from_layouts(const std::vector<FileLayout>& files, int threads) {
 void write_layouts(OutputTransaction& tx, const std::vector<FileLayout>& files,
                    const WriteOptions& options, WriteReport& report) {
   std::vector<Job> jobs;
+  std::deque<std::mutex> file_locks;  // one per output file (a deque: mutexes do not move)
   for (const auto& f : files) {
     const int fd = tx.create(f.name);
     if (::ftruncate(fd, off_t(f.size)) != 0)
@@ -123,7 +133,8 @@ void write_layouts(OutputTransaction& tx, const std::vector<FileLayout>& files,
     if (!f.trailer.empty()) pwrite_all(fd, f.trailer.data(), f.trailer.size(), f.trailer_offset, f.name);
     for (const auto& b : f.blocks) pwrite_all(fd, b.bytes.data(), b.bytes.size(), b.offset, f.name);
     report.bytes_written += f.size;
-    for (const auto& p : f.tensors) jobs.push_back({fd, &f.name, &p});
+    std::mutex* file_lock = &file_locks.emplace_back();
+    for (const auto& p : f.tensors) jobs.push_back({fd, file_lock, &f.name, &p});
   }
 
   std::atomic<size_t> next{0};

@@ -34,6 +34,11 @@ struct FileLayout {
 
 // Chunk size of streamed reads: also the unit of peak-memory predictions.
 inline constexpr uint64_t kStreamChunkBytes = 8ull << 20;
+// Chunk size of write_layouts' read -> cast -> pwrite loop. Small enough that
+// a worker's input and output chunks stay in its L2 cache: 8 MiB chunks made
+// the kernel's copies in and out of user memory run from DRAM and the cast
+// convert 3x slower (bench/RESULTS.md).
+inline constexpr uint64_t kWriteChunkBytes = 256ull << 10;
 
 // Predicted peak of the buffers write_layouts allocates.
 uint64_t predicted_peak_memory(const std::vector<FileLayout>& files, int threads);

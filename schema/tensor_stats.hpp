@@ -13,7 +13,9 @@ struct TensorStats {
   uint64_t nan = 0, inf = 0;
 };
 
-TensorStats compute_stats(const TensorSource& tensor);
+// `threads` workers read 4 MiB chunks in parallel (0: one per core); the
+// chunks are merged in order, so the result is the same for any count.
+TensorStats compute_stats(const TensorSource& tensor, int threads = 0);
 
 // Decodes `count` elements of any dtype to double (shared by stats and tests).
 void decode_to_double(DType dtype, const std::byte* src, size_t count, double* out);
