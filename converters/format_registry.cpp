@@ -10,6 +10,7 @@ namespace supra {
 
 // Each format defines its singleton accessor in its own folder.
 const Format& safetensors_format();
+const Format& meta_folder_format();
 const Format& pytorch_format();
 const Format& numpy_format();
 const Format& gguf_format();
@@ -20,6 +21,7 @@ const Format& zstd_compressed_format();
 const std::vector<const Format*>& all_formats() {
   static const std::vector<const Format*> formats = {
       &safetensors_format(),
+      &meta_folder_format(),  // before pytorch: a folder of consolidated.NN.pth shards
       &pytorch_format(),
       &numpy_format(),
       &gguf_format(),
