@@ -18,17 +18,12 @@ import tempfile
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from interop_harness import check, summary  # noqa: E402
+
 SUPRA = sys.argv[1]
-passed = failed = 0
 
 
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL {name} {detail}")
 
 
 # ---------- writing ----------
@@ -290,5 +285,4 @@ with tempfile.TemporaryDirectory() as tmp:
     check("bad alignment exit", r.returncode == 3, r.returncode)
     check("bad alignment id", "[gguf.114]" in r.stderr, r.stderr)
 
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+sys.exit(summary())

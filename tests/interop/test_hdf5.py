@@ -20,9 +20,11 @@ import h5py
 import numpy as np
 import torch
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from interop_harness import check, summary  # noqa: E402
+
 SUPRA = sys.argv[1]
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "hdf5")
-passed = failed = 0
 
 ST_DTYPES = {"F64": "<f8", "F32": "<f4", "F16": "<f2", "BF16": "<u2", "I64": "<i8", "I32": "<i4",
              "I16": "<i2", "I8": "i1", "U8": "u1", "U16": "<u2", "U32": "<u4", "U64": "<u8", "BOOL": "u1"}
@@ -31,14 +33,6 @@ TORCH_ST = {torch.float64: "F64", torch.float32: "F32", torch.float16: "F16", to
             torch.uint8: "U8", torch.bool: "BOOL"}
 
 
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print(f"PASS {name}")
-    else:
-        failed += 1
-        print(f"FAIL {name} {detail}")
 
 
 def run(*args):
@@ -181,5 +175,4 @@ with tempfile.TemporaryDirectory() as tmp:
     test_our_h5_in_h5py(tmp)
     test_h5py_fixtures(tmp)
     test_malformed(tmp)
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+sys.exit(summary())

@@ -19,14 +19,12 @@ import tempfile
 
 import torch
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from interop_harness import check, summary  # noqa: E402
+
 SUPRA = sys.argv[1]
-passed = failed = 0
 
 
-def check(name, ok, detail=""):
-    global passed, failed
-    passed, failed = (passed + 1, failed) if ok else (passed, failed + 1)
-    print(f"{'ok  ' if ok else 'FAIL'} {name} {detail}")
 
 
 def supra(*args):
@@ -220,5 +218,4 @@ with tempfile.TemporaryDirectory() as tmp:
     check("wrong --from-layout is refused", r.returncode == 3 and "layout.001" in r.stderr
           and not os.path.exists(os.path.join(tmp, "x")), r.stderr.strip()[:200])
 
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+sys.exit(summary())

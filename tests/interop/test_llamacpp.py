@@ -16,23 +16,15 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+from interop_harness import check, summary  # noqa: E402
 import hf_llama_reference  # noqa: E402
 
 SUPRA = sys.argv[1]
 LLAMA_DIR = os.path.join(HERE, "llama")
 TOKENS = [258, 72, 101, 108, 108, 111, 256, 257, 44, 32, 119, 111, 114, 108, 100, 33, 10, 84, 104, 101]
 
-passed = failed = 0
 
 
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print(f"ok   {name} {detail}")
-    else:
-        failed += 1
-        print(f"FAIL {name} {detail}")
 
 
 def supra(*args):
@@ -85,8 +77,7 @@ def main():
                 check(f"{label}: max relative error < 1e-4", rel < 1e-4, f"(rel {rel:.3e})")
             check(f"{label}: top-1 token agrees at every position", same_top == len(TOKENS),
                   f"({same_top}/{len(TOKENS)}, rel {rel:.3e})")
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return summary()
 
 
 if __name__ == "__main__":

@@ -17,16 +17,12 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+from interop_harness import check, summary  # noqa: E402
 import hf_llama_reference  # noqa: E402
 
 SUPRA = sys.argv[1]
-passed = failed = 0
 
 
-def check(name, ok, detail=""):
-    global passed, failed
-    passed, failed = (passed + 1, failed) if ok else (passed, failed + 1)
-    print(("ok   " if ok else "FAIL ") + name + (" " + detail if detail else ""))
 
 
 def hf_to_meta_rows(w, n_heads):
@@ -100,8 +96,7 @@ def main():
         check("one-line error names layout.201", r.stderr.startswith("[layout.201]") and r.stderr.count("\n") == 1,
               r.stderr.strip())
         check("nothing written", not os.path.exists(out2))
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return summary()
 
 
 if __name__ == "__main__":

@@ -16,18 +16,15 @@ import zipfile
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from interop_harness import check, summary  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIX = os.path.join(HERE, "..", "fixtures", "numpy")
 PTFIX = os.path.join(HERE, "..", "fixtures", "pytorch")
 SUPRA = sys.argv[1]
-passed = failed = 0
 
 
-def check(name, ok, detail=""):
-    global passed, failed
-    passed += bool(ok)
-    failed += not ok
-    print(("ok   " if ok else "FAIL ") + name + (" " + detail if detail else ""))
 
 
 def supra(*args):
@@ -116,8 +113,7 @@ def main():
             r = supra("convert", os.path.join(FIX, name), out)
             check(f"{name} refused [{err}], nothing left", r.returncode == 3 and f"[{err}]" in r.stderr
                   and not os.path.exists(os.path.join(tmp, "bad")), r.stderr.strip())
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return summary()
 
 
 if __name__ == "__main__":

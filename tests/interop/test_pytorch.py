@@ -21,22 +21,19 @@ import zipfile
 import numpy as np
 import torch
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from interop_harness import check, summary  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIX = os.path.join(HERE, "..", "fixtures", "pytorch")
 NPFIX = os.path.join(HERE, "..", "fixtures", "numpy")
 SUPRA = sys.argv[1]
-passed = failed = 0
 
 ST_DTYPES = {"F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16, "F64": torch.float64,
              "I64": torch.int64, "I32": torch.int32, "I16": torch.int16, "I8": torch.int8, "U8": torch.uint8,
              "BOOL": torch.bool}
 
 
-def check(name, ok, detail=""):
-    global passed, failed
-    passed += bool(ok)
-    failed += not ok
-    print(("ok   " if ok else "FAIL ") + name + (" " + detail if detail else ""))
 
 
 def supra(*args):
@@ -173,8 +170,7 @@ def main():
             r = supra("convert", os.path.join(FIX, name), out)
             check(f"{name} refused [{err}], nothing left", r.returncode == 3 and f"[{err}]" in r.stderr
                   and not os.path.exists(os.path.join(tmp, "bad")), r.stderr.strip())
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return summary()
 
 
 if __name__ == "__main__":
