@@ -127,7 +127,7 @@ row() {  # name baseline_seconds speed_target(or -) check_rss(0/1)
   echo
   echo "## Input"
   echo
-  echo "- bench/make_checkpoint.py: $TENSORS bf16 tensors with 13B-Llama shapes, $(awk -v b="$BYTES" 'BEGIN {printf "%.2f GiB (%d bytes)", b / 2^30, b}')"
+  echo "- bench/make_checkpoint.py: $TENSORS bf16 tensors with 13B-Llama shapes, $(awk -v b="$BYTES" 'BEGIN {printf "%.2f GiB (%.0f bytes)", b / 2^30, b}')"
   echo "- Largest tensor: $(awk -v b="$LARGEST" 'BEGIN {printf "%.1f MiB", b / 2^20}') -> RSS limit 256 MiB + largest = $(awk -v k="$RSS_LIMIT_KIB" 'BEGIN {printf "%.1f MiB", k / 1024}')"
   echo "- supra threads: default (one per core = $(nproc))"
   echo
