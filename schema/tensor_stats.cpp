@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <exception>
@@ -50,39 +51,39 @@ constexpr size_t kBlock = 4096;
 constexpr uint64_t kChunkBytes = 4u << 20;
 constexpr uint64_t kReadBytes = 256u << 10;
 
-typedef float F32x4 __attribute__((vector_size(16)));
-typedef double F64x4 __attribute__((vector_size(32)));
-template <typename T> struct FourOf;
-template <> struct FourOf<float> { using type = F32x4; };
-template <> struct FourOf<double> { using type = F64x4; };
+typedef float F32x8 __attribute__((vector_size(32)));
+typedef double F64x8 __attribute__((vector_size(64)));
+template <typename T> struct EightOf;
+template <> struct EightOf<float> { using type = F32x8; };
+template <> struct EightOf<double> { using type = F64x8; };
 
 // Statistics of `n` finite values, sixteen lanes at a time: each lane keeps
 // its own sum, min and max (written with vector types because the compiler
 // does not vectorize a min reduction by itself), and the lanes are combined
 // at the end in a fixed order, so the result is the same on every CPU.
-// (Always inlined so each target clone below gets its own vector code.)
+// (Always inlined so each target clone of bytes_stats gets its own vector code.)
 template <typename T>
 [[gnu::always_inline]] inline Partial finite_block_stats(const T* v, size_t n) {
-  using Vec = typename FourOf<T>::type;  // 4 values
-  using Acc = F64x4;                     // 4 sums
-  constexpr int G = 4;  // groups of 4 lanes: enough sums in flight to hide the add latency
+  using Vec = typename EightOf<T>::type;  // 8 values
+  using Acc = F64x8;                      // 8 sums
+  constexpr int G = 2;  // two groups of 8 lanes: sums in flight hide the add latency
   Partial p;
   if (n == 0) return p;
   Vec lo[G], hi[G];
   Acc sum[G] = {};
   for (int h = 0; h < G; ++h) lo[h] = hi[h] = Vec{} + v[0];
   size_t i = 0;
-  for (; i + 4 * G <= n; i += 4 * G)
+  for (; i + 8 * G <= n; i += 8 * G)
     for (int h = 0; h < G; ++h) {
       Vec x;
-      std::memcpy(&x, v + i + 4 * h, sizeof x);
+      std::memcpy(&x, v + i + 8 * h, sizeof x);
       sum[h] += __builtin_convertvector(x, Acc);
       lo[h] = x < lo[h] ? x : lo[h];
       hi[h] = x > hi[h] ? x : hi[h];
     }
   double total = 0;
   for (int h = 0; h < G; ++h)
-    for (int k = 0; k < 4; ++k) {
+    for (int k = 0; k < 8; ++k) {
       total += sum[h][k];
       p.min = std::min(p.min, double(lo[h][k]));
       p.max = std::max(p.max, double(hi[h][k]));
@@ -96,34 +97,25 @@ template <typename T>
   p.mean = total / double(n);
   Acc sq[G] = {};
   const Acc mean = Acc{} + p.mean;
-  for (i = 0; i + 4 * G <= n; i += 4 * G)
+  for (i = 0; i + 8 * G <= n; i += 8 * G)
     for (int h = 0; h < G; ++h) {
       Vec x;
-      std::memcpy(&x, v + i + 4 * h, sizeof x);
+      std::memcpy(&x, v + i + 8 * h, sizeof x);
       const Acc d = __builtin_convertvector(x, Acc) - mean;
       sq[h] += d * d;
     }
   for (int h = 0; h < G; ++h)
-    for (int k = 0; k < 4; ++k) p.m2 += sq[h][k];
+    for (int k = 0; k < 8; ++k) p.m2 += sq[h][k];
   for (; i < n; ++i) p.m2 += (double(v[i]) - p.mean) * (double(v[i]) - p.mean);
   return p;
 }
 
-// The hot loops, compiled twice (AVX2 and baseline x86-64) and picked at load time.
-#if defined(__x86_64__) && defined(__GNUC__)
-#define SUPRA_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define SUPRA_CLONES
-#endif
-SUPRA_CLONES Partial finite_stats(const float* v, size_t n) { return finite_block_stats(v, n); }
-SUPRA_CLONES Partial finite_stats(const double* v, size_t n) { return finite_block_stats(v, n); }
-
 // Statistics of any `n` values: NaN and inf are counted and left out.
 template <typename T>
-Partial block_stats(T* v, size_t n) {
+[[gnu::always_inline]] inline Partial block_stats(T* v, size_t n) {
   size_t non_finite = 0;
   for (size_t i = 0; i < n; ++i) non_finite += !(std::fabs(v[i]) <= std::numeric_limits<T>::max());
-  if (non_finite == 0) return finite_stats(v, n);
+  if (non_finite == 0) return finite_block_stats(v, n);
   uint64_t nan = 0, inf = 0;
   size_t kept = 0;
   for (size_t i = 0; i < n; ++i) {
@@ -131,7 +123,7 @@ Partial block_stats(T* v, size_t n) {
     else if (std::isinf(v[i])) ++inf;
     else v[kept++] = v[i];  // compact the finite values in place
   }
-  Partial p = finite_stats(v, kept);
+  Partial p = finite_block_stats(v, kept);
   p.nan = nan;
   p.inf = inf;
   return p;
@@ -170,14 +162,28 @@ void decode_to_float(DType dtype, const std::byte* src, size_t count, float* out
   }
 }
 
-Partial bytes_stats(DType dtype, const std::byte* bytes, size_t count) {
+// The hot loop, compiled for AVX-512, AVX2 and baseline x86-64 and picked
+// at load time. The lanes are fixed by the vector types above, so every
+// version gives the same bits.
+#if defined(__x86_64__) && defined(__GNUC__)
+#define SUPRA_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define SUPRA_CLONES
+#endif
+
+SUPRA_CLONES Partial bytes_stats(DType dtype, const std::byte* bytes, size_t count) {
   const size_t w = dtype_size(dtype);
   Partial p;
   if (float_exact(dtype)) {
     float v[kBlock];
     for (size_t done = 0; done < count; done += kBlock) {
       const size_t n = std::min(kBlock, count - done);
-      decode_to_float(dtype, bytes + done * w, n, v);
+      if (dtype == DType::BF16) {  // the common case, decoded here so it is vectorized too
+        for (size_t i = 0; i < n; ++i)
+          v[i] = std::bit_cast<float>(uint32_t(load<uint16_t>(bytes + (done + i) * 2)) << 16);
+      } else {
+        decode_to_float(dtype, bytes + done * w, n, v);
+      }
       p.merge(block_stats(v, n));
     }
   } else {
