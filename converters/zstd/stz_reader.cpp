@@ -4,6 +4,7 @@
 #include <zstd_errors.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <memory>
 #include <set>
@@ -72,7 +73,6 @@ class StzTensorSource final : public TensorSource {
     const uint64_t total = info().nbytes();
     if (offset > total || out.size() > total - offset)
       throw std::out_of_range("read past the end of tensor '" + info().name + "'");
-    thread_local std::vector<std::byte> block;
     uint64_t at = offset;
     const uint64_t end = offset + out.size();
     while (at < end) {
@@ -84,15 +84,33 @@ class StzTensorSource final : public TensorSource {
       if (at == begin && take == raw && !planes_) {
         decode(b, std::span(dst, size_t(raw)));  // whole block straight into the caller's buffer
       } else {
-        block.resize(size_t(raw));
-        decode(b, block);
-        std::memcpy(dst, block.data() + (at - begin), size_t(take));
+        std::memcpy(dst, cached_block(b, raw).data() + (at - begin), size_t(take));
       }
       at += take;
     }
   }
 
  private:
+  // Block `b` decoded, from this thread's one-block cache. Writers and
+  // --stats read a tensor in chunks much smaller than a block (256 KiB vs
+  // 4 MiB), in order, one tensor per thread: without the cache every block
+  // was decompressed once per chunk, 16 or more times (bench/RESULTS.md).
+  std::span<const std::byte> cached_block(uint64_t b, uint64_t raw) const {
+    struct Cache {
+      uint64_t source_id = 0, block = 0;
+      std::vector<std::byte> bytes;
+    };
+    thread_local Cache cache;
+    if (cache.source_id != id_ || cache.block != b || cache.bytes.size() != raw) {
+      cache.source_id = 0;  // invalid until decode succeeds
+      cache.bytes.resize(size_t(raw));
+      decode(b, cache.bytes);
+      cache.source_id = id_;
+      cache.block = b;
+    }
+    return cache.bytes;
+  }
+
   // Block `b` as raw tensor bytes (byte planes merged back).
   void decode(uint64_t b, std::span<std::byte> raw) const {
     thread_local std::vector<std::byte> compressed, planes;
@@ -110,6 +128,14 @@ class StzTensorSource final : public TensorSource {
   std::vector<Block> blocks_;
   uint64_t block_bytes_;
   bool planes_;
+  // Names this source in the per-thread block cache (an address could be
+  // reused by a later source; an id from a counter is not).
+  const uint64_t id_ = next_source_id();
+
+  static uint64_t next_source_id() {
+    static std::atomic<uint64_t> next{1};
+    return next++;
+  }
 };
 
 uint64_t json_uint(const json& j, const ErrorContext& where, const std::string& what) {
