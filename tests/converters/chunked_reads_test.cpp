@@ -1,12 +1,15 @@
 // The paths bench/format_bench.sh made faster keep their answers: the .stz
 // reader's per-thread block cache (writers read 256 KiB chunks of 4 MiB
-// blocks, interleaving tensors across threads) and the zip reader's CRC-32
-// split over the cores (a corrupt byte in any piece is still caught).
+// blocks, interleaving tensors across threads), the zip reader's CRC-32
+// split over the cores (a corrupt byte in any piece is still caught), and
+// Q8_0's rounding without libm (still C roundf: halves away from zero).
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <thread>
 
 #include "converters/format.hpp"
+#include "converters/gguf/quantize.hpp"
 #include "converters/output_transaction.hpp"
 #include "converters/zip/zip_reader.hpp"
 #include "converters/zip/zip_writer.hpp"
@@ -100,6 +103,27 @@ TEST(ZipCrcPieces, CorruptByteInAnyPieceIsCaught) {
     bad[size_t(e.data_offset + at)] ^= std::byte{0x40};
     EXPECT_EQ(check(bad), "zip.110") << "byte " << at << " of the member";
   }
+}
+
+// d = 127 / 127 = 1 exactly (amax 127), so each q is roundf(x) clamped.
+TEST(Q8_0Rounding, HalvesGoAwayFromZero) {
+  const float below_half = std::nextafter(0.5f, 0.0f);
+  float x[32] = {127.0f, 0.5f, -0.5f, 1.5f, 2.5f, -2.5f, below_half, -below_half, 126.5f, -126.5f, 3.49f, -3.51f};
+  const int8_t want[32] = {127, 1, -1, 2, 3, -3, 0, 0, 127, -127, 3, -4};
+  std::byte block[34];
+  quantize_q8_0(x, 1, block);
+  EXPECT_EQ(uint16_t(uint8_t(block[0])) | uint16_t(uint8_t(block[1])) << 8, 0x3C00);  // f16 1.0
+  for (int j = 0; j < 32; ++j) EXPECT_EQ(int8_t(uint8_t(block[2 + j])), want[j]) << "element " << j;
+}
+
+// ggml's MAX keeps a NaN only when it comes last: then d is NaN and every q is 0.
+TEST(Q8_0Rounding, NaNScaleGivesZeros) {
+  float x[32];
+  for (int j = 0; j < 32; ++j) x[j] = float(j) - 10.0f;
+  x[31] = std::nanf("");
+  std::byte block[34];
+  quantize_q8_0(x, 1, block);
+  for (int j = 0; j < 32; ++j) EXPECT_EQ(int8_t(uint8_t(block[2 + j])), 0) << "element " << j;
 }
 
 }  // namespace
