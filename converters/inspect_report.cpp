@@ -25,7 +25,9 @@ nlohmann::ordered_json inspect_checkpoint(const std::filesystem::path& path, con
   std::map<std::string, uint64_t> histogram;
   for (const auto& t : ckpt.tensors) histogram[std::string(dtype_name(t->info().dtype))] += t->info().numel();
   j["dtypes"] = histogram;  // dtype -> number of elements
-  j["metadata"] = ckpt.metadata;
+  std::map<std::string, std::string> shown = ckpt.metadata;
+  shown.insert(ckpt.display_metadata.begin(), ckpt.display_metadata.end());
+  j["metadata"] = shown;
   auto& tensors = j["tensors"] = nlohmann::ordered_json::array();
   for (const auto& t : ckpt.tensors) {
     nlohmann::ordered_json row;

@@ -14,6 +14,10 @@ struct Checkpoint {
   std::vector<std::string> files;  // the files it was read from
   std::vector<TensorPtr> tensors;  // in file order
   std::map<std::string, std::string> metadata;
+  // What `inspect` shows besides `metadata` but no writer carries: e.g. a
+  // one-line summary of each typed GGUF key (the typed values themselves are
+  // in format_metadata).
+  std::map<std::string, std::string> display_metadata;
   // Typed, format-specific metadata that a string map cannot hold without
   // loss, keyed by format: format_metadata["gguf"] holds GGUF key/values with
   // their types, so GGUF -> GGUF keeps them exactly. Writers of other formats

@@ -1,5 +1,7 @@
 #include "schema/model_spec.hpp"
 
+#include <fmt/format.h>
+
 #include <cmath>
 #include <limits>
 
@@ -217,8 +219,11 @@ ModelSpec spec_from_gguf_metadata(const nlohmann::ordered_json& kvs, const std::
   if (s.heads == 0) throw bad_input("spec.102", {source, {}, {}}, "zero attention heads");
   s.head_dim = count("attention.key_length").value_or(count("rope.dimension_count").value_or(s.hidden / s.heads));
   s.norm = NormKind::RmsNorm;
-  s.norm_eps = get_real(flat, key("attention.layer_norm_rms_epsilon").c_str(), source).value_or(1e-5);
-  s.rope_theta = get_real(flat, key("rope.freq_base").c_str(), source).value_or(10000.0);
+  // GGUF stores these as f32: take the shortest decimal that is the same
+  // f32 (1e-05, not 9.999999747378752e-06), as the config that was converted said.
+  auto shortest_f32 = [](double v) { return std::stod(fmt::format("{}", float(v))); };
+  s.norm_eps = shortest_f32(get_real(flat, key("attention.layer_norm_rms_epsilon").c_str(), source).value_or(1e-5));
+  s.rope_theta = shortest_f32(get_real(flat, key("rope.freq_base").c_str(), source).value_or(10000.0));
   if (auto v = count("vocab_size")) s.vocab = *v;
   else if (flat.contains("tokenizer.ggml.tokens") && flat["tokenizer.ggml.tokens"].is_array()) s.vocab = flat["tokenizer.ggml.tokens"].size();
   s.check(source);

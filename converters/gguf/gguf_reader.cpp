@@ -243,7 +243,7 @@ Checkpoint checkpoint_from_gguf(const GgufFile& g) {
     if (kv.key.starts_with(kCarried) && kv.value.type == GgufValueType::STRING)
       ckpt.metadata[kv.key.substr(kCarried.size())] = kv.value.s;
     else
-      ckpt.metadata["gguf." + kv.key] = gguf_value_summary(kv.value);
+      ckpt.display_metadata["gguf." + kv.key] = gguf_value_summary(kv.value);
   }
   ckpt.format_metadata["gguf"] = gguf_kvs_to_json(g.kvs);
   for (const GgufTensorInfo& t : g.tensors) {

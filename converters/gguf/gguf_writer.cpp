@@ -212,11 +212,13 @@ GgufOutput layout_gguf(const Checkpoint& ckpt, std::vector<GgufKV> kvs, const fs
 }
 
 std::vector<GgufKV> default_gguf_kvs(const Checkpoint& ckpt, const std::string& architecture) {
-  if (ckpt.format_metadata.contains("gguf")) return gguf_kvs_from_json(ckpt.format_metadata["gguf"]);
   std::vector<GgufKV> kvs;
-  kvs.push_back({"general.architecture", GgufValue::string(architecture.empty() ? "unknown" : architecture)});
+  if (ckpt.format_metadata.contains("gguf")) kvs = gguf_kvs_from_json(ckpt.format_metadata["gguf"]);
+  else kvs.push_back({"general.architecture", GgufValue::string(architecture.empty() ? "unknown" : architecture)});
+  // String metadata rides along as supra.meta.<key> (read back as <key>),
+  // also beside typed KVs that a re-layout or a GGUF source supplied.
   for (const auto& [key, value] : ckpt.metadata)
-    if (!key.starts_with("gguf.")) kvs.push_back({"supra.meta." + key, GgufValue::string(value)});
+    if (!find_gguf_kv(kvs, "supra.meta." + key)) kvs.push_back({"supra.meta." + key, GgufValue::string(value)});
   return kvs;
 }
 

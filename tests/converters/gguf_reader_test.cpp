@@ -127,19 +127,19 @@ TEST_F(GgufReader, ReadsEveryValueTypeWithItsType) {
   EXPECT_EQ(gguf_kvs_from_json(ckpt.format_metadata["gguf"]), g.kvs);
   EXPECT_EQ(ckpt.format_metadata["gguf"][4]["type"], "u32");
   EXPECT_EQ(ckpt.format_metadata["gguf"][16]["element_type"], "string");
-  EXPECT_EQ(ckpt.metadata.at("gguf.k.u32"), "4000000000");
-  EXPECT_EQ(ckpt.metadata.at("gguf.k.f32"), "0.1");
-  EXPECT_EQ(ckpt.metadata.at("gguf.k.bool"), "true");
-  EXPECT_EQ(ckpt.metadata.at("gguf.k.str"), "h\xc3\xa9llo");
-  EXPECT_EQ(ckpt.metadata.at("gguf.a.u8"), "[1, 2, 3]");
-  EXPECT_EQ(ckpt.metadata.at("gguf.a.str"), "[10 x string: \"t0\", \"t1\", \"t2\", ...]");
+  EXPECT_EQ(ckpt.display_metadata.at("gguf.k.u32"), "4000000000");
+  EXPECT_EQ(ckpt.display_metadata.at("gguf.k.f32"), "0.1");
+  EXPECT_EQ(ckpt.display_metadata.at("gguf.k.bool"), "true");
+  EXPECT_EQ(ckpt.display_metadata.at("gguf.k.str"), "h\xc3\xa9llo");
+  EXPECT_EQ(ckpt.display_metadata.at("gguf.a.u8"), "[1, 2, 3]");
+  EXPECT_EQ(ckpt.display_metadata.at("gguf.a.str"), "[10 x string: \"t0\", \"t1\", \"t2\", ...]");
 }
 
 TEST_F(GgufReader, SummariesAreOneLineValidUtf8) {
   Bytes h = header(3, 0, 1);
   h.str("k").put<uint32_t>(8).str("a\nb\xff");
   const Checkpoint ckpt = read_gguf(write(h));
-  EXPECT_EQ(ckpt.metadata.at("gguf.k"), "a\\nb\\xff");
+  EXPECT_EQ(ckpt.display_metadata.at("gguf.k"), "a\\nb\\xff");
   EXPECT_EQ(gguf_kvs_from_json(ckpt.format_metadata["gguf"])[0].value.s, "a\nb\xff");  // exact bytes kept
 }
 

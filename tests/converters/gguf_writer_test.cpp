@@ -182,7 +182,7 @@ TEST(GgufWriter, SafetensorsToGgufAndBackIsBitExact) {
   gguf().write(in, dir / "mid.gguf", {});
   const Checkpoint mid = gguf().read(dir / "mid.gguf", {});
   EXPECT_EQ(mid.metadata.at("format"), "pt");  // carried as supra.meta.format
-  EXPECT_EQ(mid.metadata.at("gguf.general.architecture"), "unknown");
+  EXPECT_EQ(mid.display_metadata.at("gguf.general.architecture"), "unknown");
   st.write(mid, dir / "out.safetensors", {});
   const Checkpoint out = st.read(dir / "out.safetensors", {});
   ASSERT_EQ(out.tensors.size(), ckpt.tensors.size());
