@@ -17,5 +17,11 @@ cmp "$out/tiny-llama.safetensors" "$out/tiny-llama-back.safetensors"
 $supra convert "$out/tiny-llama.safetensors" "$out/tiny-llama-f16.safetensors" --dtype f16
 $supra convert "$out/tiny-llama.safetensors" "$out/hf-sharded" --max-shard-size 100KB
 $supra inspect --stats "$out/hf-sharded"
+# A Hugging Face folder (config + tokenizer) to llama.cpp's GGUF and back.
+$supra demo-model "$out/hf"
+$supra convert "$out/hf" "$out/tiny-llama.gguf"
+$supra inspect "$out/tiny-llama.gguf"
+$supra convert "$out/tiny-llama.gguf" "$out/hf-back" --dtype bf16
+cmp "$out/hf/model.safetensors" "$out/hf-back/model.safetensors"
 { set +x; } 2>/dev/null
-echo "demo: bf16 -> f32 -> bf16 is byte-identical; outputs in $out"
+echo "demo: bf16 -> f32 -> bf16 and HF -> GGUF -> HF are byte-identical; outputs in $out"

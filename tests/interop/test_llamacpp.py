@@ -73,6 +73,13 @@ def main():
                 continue
             rel = np.abs(got - reference).max() / np.abs(reference).max()
             same_top = int((got.argmax(axis=-1) == ref_top).sum())
+            if label == "bf16":
+                back = os.path.join(tmp, "back")
+                # 1-D tensors were widened to F32 for llama.cpp; --dtype bf16 narrows them back exactly.
+                supra("convert", gguf, back, "--dtype", "bf16")
+                same = open(os.path.join(hf, "model.safetensors"), "rb").read() == \
+                    open(os.path.join(back, "model.safetensors"), "rb").read()
+                check("bf16: HF -> GGUF -> HF gives back the same model.safetensors, byte for byte", same)
             if exact:
                 check(f"{label}: max relative error < 1e-4", rel < 1e-4, f"(rel {rel:.3e})")
             check(f"{label}: top-1 token agrees at every position", same_top == len(TOKENS),
