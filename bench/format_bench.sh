@@ -214,7 +214,7 @@ SECTION=$WORK/section.md
   echo
   echo "Input: bench/make_llama_folder.py, a Llama folder with $LAYERS layers (hidden 4096, MLP 11008,"
   echo "32 heads, 8 kv heads, vocab 32000, untied), bf16 N(0, 0.02):"
-  echo "$(awk -v b="$MODEL_BYTES" 'BEGIN {printf "%.2f GiB (%d bytes)", b / 2^30, b}') of safetensors. Every other"
+  echo "$(awk -v b="$MODEL_BYTES" 'BEGIN {printf "%.2f GiB (%.0f bytes)", b / 2^30, b}') of safetensors. Every other"
   echo "reader's input is made from it by supra (the .safetensors.zst by \`zstd -3\`)."
   echo
   echo "Median of $ROUNDS runs, input in the page cache. GiB = the bytes GB/s counts:"
@@ -262,6 +262,11 @@ SECTION=$WORK/section.md
   echo "  inspect\` without \`--stats\` reads every byte). The pass is now"
   echo "  split over the cores (converters/zip/zip_reader.cpp); it is the gap left"
   echo "  between these readers and safetensors."
+  echo "- \`supra convert\` opened its input twice: the CLI planned in a separate dry"
+  echo "  run to size its progress bar. For .pt/.npz that meant two CRC passes, for"
+  echo "  .zst two full decompressions (convert took 2.8x as long as \`inspect"
+  echo "  --stats\`). The plan now reaches the CLI through \`ConvertOptions::on_plan\`"
+  echo "  (converters/convert.*, tools/convert_command.cpp)."
   echo "- \`.safetensors.zst\` is decompressed into a temporary file first (by design,"
   echo "  so the inner reader can mmap it): its time is \`zstd -dc\` plus writing"
   echo "  and reading that file."

@@ -87,6 +87,7 @@ ConvertResult convert_checkpoint(const fs::path& in, const fs::path& out, const 
     result.plan.output_bytes += text.size();
   }
   refuse_overwriting_input(source, to_folder ? out : out.parent_path(), result.plan);
+  if (options.on_plan) options.on_plan(result.plan);
   if (!options.dry_run) {
     result.report = writer.write(selected, out, options.write);
     result.bytes_out = result.report.bytes_written;

@@ -3,6 +3,7 @@
 // parses flags into ConvertOptions and prints the result.
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -20,6 +21,10 @@ struct ConvertOptions {
   WriteOptions write;
   bool dry_run = false;
   LayoutRequest layout;  // --layout / --from-layout / --model-config (converters/layout)
+  // Called with the plan before anything is written (e.g. to size a progress
+  // bar): planning in a separate dry run opened the input twice, and opening
+  // .pt/.npz reads every byte (CRC) and .zst decompresses the whole file.
+  std::function<void(const WritePlan&)> on_plan;
 };
 
 struct ConvertResult {

@@ -134,14 +134,8 @@ void add_convert_command(CLI::App& app, Action& action) {
       options.write.on_bytes = [&](uint64_t n) {
         if (bar) bar->add(n);
       };
-      if (!a->dry_run) {
-        // Plan once up front to size the progress bar; cheap (headers only).
-        ConvertOptions probe = options;
-        probe.dry_run = true;
-        probe.write.on_bytes = nullptr;
-        const ConvertResult planned = convert_checkpoint(a->in, a->out, probe);
-        bar = std::make_unique<ProgressBar>("convert", planned.plan.payload_bytes);
-      }
+      if (!a->dry_run)
+        options.on_plan = [&](const WritePlan& plan) { bar = std::make_unique<ProgressBar>("convert", plan.payload_bytes); };
       const ConvertResult r = convert_checkpoint(a->in, a->out, options);
       if (bar) bar->finish();
       if (a->json)
