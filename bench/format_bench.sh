@@ -222,7 +222,9 @@ SECTION=$WORK/section.md
   echo "the f16 *output*'s. GB/s = those bytes / median time (10^9). Ratio = baseline"
   echo "time / time: \`cat > /dev/null\` of the same file for \`inspect --stats\`,"
   echo "\`cp + fsync\` of the same file for \`convert\` (supra fsyncs its output"
-  echo "before renaming it into place; plain \`cp\` is shown too). \"RSS bounded\":"
+  echo "before renaming it into place). Plain \`cp\` is shown too but varies most:"
+  echo "it returns once its pages are dirty, so its time depends on how much of"
+  echo "earlier runs' writes the kernel is still flushing. \"RSS bounded\":"
   echo "peak RSS below 256 MiB + the largest tensor, i.e. memory does not grow"
   echo "with the model."
   echo
