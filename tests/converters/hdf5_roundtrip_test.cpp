@@ -52,8 +52,11 @@ TEST(Hdf5RoundTrip, EveryDtypeNameAndMetadataComesBackExactly) {
   EXPECT_EQ(back.metadata, source.metadata);
   EXPECT_EQ(back.format_metadata, source.format_metadata);
   // Contiguous datasets of our own layout are views into the file.
-  for (const auto& t : back.tensors)
-    if (t->info().nbytes() > 0) EXPECT_TRUE(t->file_span().has_value()) << t->name();
+  for (const auto& t : back.tensors) {
+    if (t->info().nbytes() > 0) {
+      EXPECT_TRUE(t->file_span().has_value()) << t->name();
+    }
+  }
   EXPECT_EQ(test::list_dir(dir.path()), std::vector<std::string>{"m.h5"});
 }
 
