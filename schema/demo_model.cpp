@@ -1,5 +1,7 @@
 #include "schema/demo_model.hpp"
 
+#include "schema/model_spec.hpp"
+
 #include <cmath>
 #include <random>
 
@@ -87,23 +89,21 @@ std::string byte_token(int b) {
 }  // namespace
 
 std::string demo_config_json(const DemoModelShape& s, DType dtype) {
-  nlohmann::ordered_json j;
-  j["architectures"] = {"LlamaForCausalLM"};
-  j["model_type"] = "llama";
-  j["vocab_size"] = s.vocab;
-  j["hidden_size"] = s.hidden;
-  j["intermediate_size"] = s.ffn;
-  j["num_hidden_layers"] = s.layers;
-  j["num_attention_heads"] = s.heads;
-  j["num_key_value_heads"] = s.kv_heads;
-  j["hidden_act"] = "silu";
-  j["max_position_embeddings"] = 2048;
-  j["rms_norm_eps"] = 1e-5;
-  j["rope_theta"] = 10000.0;
-  j["tie_word_embeddings"] = false;
-  j["bos_token_id"] = 258;
+  ModelSpec spec;
+  spec.architecture = "llama";
+  spec.hidden = s.hidden;
+  spec.layers = s.layers;
+  spec.heads = s.heads;
+  spec.kv_heads = s.kv_heads;
+  spec.head_dim = s.hidden / s.heads;
+  spec.ffn = s.ffn;
+  spec.vocab = s.vocab;
+  spec.context_length = 2048;
+  spec.norm_eps = 1e-5;
+  spec.rope_theta = 10000.0;
+  nlohmann::ordered_json j = hf_config_from_spec(spec, std::string(dtype_torch_name(dtype)));
+  j["bos_token_id"] = 258;  // <|bos|> and <|eos|> of demo_tokenizer_json
   j["eos_token_id"] = 259;
-  j["torch_dtype"] = std::string(dtype_torch_name(dtype));
   return j.dump(2) + "\n";
 }
 
