@@ -12,21 +12,16 @@ random values, rotated by a random offset per tensor.
 
 usage: make_checkpoint.py OUT.safetensors SIZE_GIB
 """
-import json
+import os
 import sys
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bf16_safetensors import bf16_bits, write_bf16_safetensors  # noqa: E402
+
 HIDDEN, MLP, VOCAB = 5120, 13824, 32000
-POOL_ELEMS = 16 << 20  # 32 MiB of bf16
-WRITE_ELEMS = 32 << 20  # elements per write() call
 
-
-def bf16_bits(values_f32):
-    """Rounds float32 to bf16 (nearest even) and returns the uint16 bit patterns."""
-    u = values_f32.astype(np.float32).view(np.uint32)
-    rounded = u + np.uint32(0x7FFF) + ((u >> np.uint32(16)) & np.uint32(1))
-    return (rounded >> np.uint32(16)).astype(np.uint16)
 
 
 def tensor_list(target_bytes):
@@ -55,40 +50,19 @@ def tensor_list(target_bytes):
     return tensors + tail
 
 
+def plant_overflow(name, i, values):
+    """Every other down_proj gets values above the f16 range (overflow counting)."""
+    if name.endswith("down_proj.weight") and i % 2 == 0:
+        values = values.copy()
+        values[::1_000_003] = bf16_bits(np.array([1e6], np.float32))[0]
+    return values
+
+
 def main():
     out, size_gib = sys.argv[1], float(sys.argv[2])
-    rng = np.random.default_rng(1234)
-    pool = bf16_bits(rng.normal(0.0, 0.02, POOL_ELEMS).astype(np.float32))
-    norm = bf16_bits(np.ones(HIDDEN, np.float32) + rng.normal(0, 0.05, HIDDEN).astype(np.float32))
     tensors = tensor_list(int(size_gib * (1 << 30)))
-
-    header, offset = {"__metadata__": {"format": "pt", "generator": "bench/make_checkpoint.py"}}, 0
-    for name, shape in tensors:
-        n = 2 * int(np.prod(shape))
-        header[name] = {"dtype": "BF16", "shape": shape, "data_offsets": [offset, offset + n]}
-        offset += n
-    hbytes = json.dumps(header, separators=(",", ":")).encode()
-    hbytes += b" " * (-len(hbytes) % 8)
-
-    with open(out, "wb") as f:
-        f.write(len(hbytes).to_bytes(8, "little"))
-        f.write(hbytes)
-        for i, (name, shape) in enumerate(tensors):
-            count = int(np.prod(shape))
-            if len(shape) == 1:
-                f.write(norm[:count].tobytes())
-                continue
-            start = int(rng.integers(0, POOL_ELEMS))
-            rotated = np.concatenate([pool[start:], pool[:start]])
-            if name.endswith("down_proj.weight") and i % 2 == 0:
-                rotated = rotated.copy()
-                rotated[::1_000_003] = bf16_bits(np.array([1e6], np.float32))[0]  # > f16 max
-            written = 0
-            while written < count:
-                n = min(count - written, POOL_ELEMS)
-                f.write(rotated[:n].tobytes())
-                written += n
-    print(f"{out}: {len(tensors)} tensors, {offset / 2**30:.2f} GiB of bf16 data")
+    size = write_bf16_safetensors(out, tensors, "bench/make_checkpoint.py", 1234, HIDDEN, plant_overflow)
+    print(f"{out}: {len(tensors)} tensors, {size / 2**30:.2f} GiB of bf16 data")
 
 
 if __name__ == "__main__":

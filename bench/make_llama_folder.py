@@ -19,16 +19,12 @@ import sys
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bf16_safetensors import write_bf16_safetensors  # noqa: E402
+
 HIDDEN, FFN, HEADS, KV_HEADS, VOCAB = 4096, 11008, 32, 8, 32000
 HEAD_DIM = HIDDEN // HEADS
-POOL_ELEMS = 16 << 20  # 32 MiB of bf16
 
-
-def bf16_bits(values_f32):
-    """Rounds float32 to bf16 (nearest even) and returns the uint16 bit patterns."""
-    u = values_f32.astype(np.float32).view(np.uint32)
-    rounded = u + np.uint32(0x7FFF) + ((u >> np.uint32(16)) & np.uint32(1))
-    return (rounded >> np.uint32(16)).astype(np.uint16)
 
 
 def layer_tensors(i):
@@ -89,37 +85,12 @@ def main():
     out_dir, size_gib = sys.argv[1], float(sys.argv[2])
     os.makedirs(out_dir, exist_ok=True)
     layers = layer_count(size_gib)
-    rng = np.random.default_rng(4096)
-    pool = bf16_bits(rng.normal(0.0, 0.02, POOL_ELEMS).astype(np.float32))
-    norm = bf16_bits(np.ones(HIDDEN, np.float32) + rng.normal(0, 0.05, HIDDEN).astype(np.float32))
     tensors = tensor_list(layers)
-
-    header, offset = {"__metadata__": {"format": "pt", "generator": "bench/make_llama_folder.py"}}, 0
-    for name, shape in tensors:
-        n = 2 * int(np.prod(shape))
-        header[name] = {"dtype": "BF16", "shape": shape, "data_offsets": [offset, offset + n]}
-        offset += n
-    hbytes = json.dumps(header, separators=(",", ":")).encode()
-    hbytes += b" " * (-len(hbytes) % 8)
-
     with open(os.path.join(out_dir, "config.json"), "w") as f:
         json.dump(config(layers), f, indent=2)
-    with open(os.path.join(out_dir, "model.safetensors"), "wb") as f:
-        f.write(len(hbytes).to_bytes(8, "little"))
-        f.write(hbytes)
-        for name, shape in tensors:
-            count = int(np.prod(shape))
-            if len(shape) == 1:
-                f.write(norm[:count].tobytes())
-                continue
-            start = int(rng.integers(0, POOL_ELEMS))
-            rotated = np.concatenate([pool[start:], pool[:start]])
-            written = 0
-            while written < count:
-                n = min(count - written, POOL_ELEMS)
-                f.write(rotated[:n].tobytes())
-                written += n
-    print(f"{out_dir}: llama, {layers} layers, {len(tensors)} tensors, {offset / 2**30:.2f} GiB of bf16 data")
+    size = write_bf16_safetensors(os.path.join(out_dir, "model.safetensors"), tensors, "bench/make_llama_folder.py",
+                                  4096, HIDDEN)
+    print(f"{out_dir}: llama, {layers} layers, {len(tensors)} tensors, {size / 2**30:.2f} GiB of bf16 data")
 
 
 if __name__ == "__main__":
