@@ -183,17 +183,7 @@ SECTION=$(mktemp)
 } > "$SECTION"
 
 # Replace our own section of RESULTS.md (other benchmarks keep theirs), or append it.
-/usr/bin/python3 - "$RESULTS" "$SECTION" <<'PYEOF'
-import os, re, sys
-results, section = sys.argv[1], open(sys.argv[2]).read().rstrip("\n") + "\n"
-text = open(results).read() if os.path.exists(results) else "# Benchmark results\n"
-pattern = re.compile(r"<!-- convert_bench:begin.*?<!-- convert_bench:end -->\n?", re.S)
-if pattern.search(text):
-    text = pattern.sub(lambda _: section, text, count=1)
-else:
-    text = text.rstrip("\n") + "\n\n" + section
-open(results, "w").write(text)
-PYEOF
+/usr/bin/python3 "$ROOT/bench/write_results_section.py" "$RESULTS" convert_bench "$SECTION"
 
 echo "== wrote our section of $RESULTS"
 cat "$SECTION"

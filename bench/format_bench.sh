@@ -282,17 +282,7 @@ SECTION=$WORK/section.md
 } > "$SECTION"
 
 # Replace our own section in RESULTS.md, or append it; nothing else changes.
-$PY - "$RESULTS" "$SECTION" <<'PYEOF'
-import re, sys, os
-results, section = sys.argv[1], open(sys.argv[2]).read().rstrip("\n") + "\n"
-text = open(results).read() if os.path.exists(results) else "# Benchmark results\n"
-pattern = re.compile(r"<!-- format_bench:begin.*?<!-- format_bench:end -->\n?", re.S)
-if pattern.search(text):
-    text = pattern.sub(lambda _: section, text, count=1)
-else:
-    text = text.rstrip("\n") + "\n\n" + section
-open(results, "w").write(text)
-PYEOF
+$PY "$ROOT/bench/write_results_section.py" "$RESULTS" format_bench "$SECTION"
 
 echo "== wrote our section of $RESULTS"
 cat "$SECTION"

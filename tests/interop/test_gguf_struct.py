@@ -24,8 +24,6 @@ from interop_harness import check, summary  # noqa: E402
 SUPRA = sys.argv[1]
 
 
-
-
 # ---------- writing ----------
 def gstr(s):
     b = s.encode() if isinstance(s, str) else s

@@ -33,8 +33,6 @@ TORCH_ST = {torch.float64: "F64", torch.float32: "F32", torch.float16: "F16", to
             torch.uint8: "U8", torch.bool: "BOOL"}
 
 
-
-
 def run(*args):
     return subprocess.run([SUPRA, *args], capture_output=True, text=True)
 

@@ -25,8 +25,6 @@ from interop_harness import check, summary  # noqa: E402
 SUPRA = sys.argv[1]
 
 
-
-
 def supra(*args):
     r = subprocess.run([SUPRA, *args], capture_output=True, text=True)
     if r.returncode != 0:

@@ -24,9 +24,6 @@ LLAMA_DIR = os.path.join(HERE, "llama")
 TOKENS = [258, 72, 101, 108, 108, 111, 256, 257, 44, 32, 119, 111, 114, 108, 100, 33, 10, 84, 104, 101]
 
 
-
-
-
 def supra(*args):
     r = subprocess.run([SUPRA, *args], capture_output=True, text=True)
     if r.returncode != 0:

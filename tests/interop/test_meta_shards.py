@@ -23,8 +23,6 @@ import hf_llama_reference  # noqa: E402
 SUPRA = sys.argv[1]
 
 
-
-
 def hf_to_meta_rows(w, n_heads):
     # transformers' permute (Meta -> HF) is view(h, d/h/2, 2, in).transpose(1, 2); this is its inverse.
     rows, cols = w.shape

@@ -25,8 +25,6 @@ PTFIX = os.path.join(HERE, "..", "fixtures", "pytorch")
 SUPRA = sys.argv[1]
 
 
-
-
 def supra(*args):
     return subprocess.run([SUPRA, *args], capture_output=True, text=True)
 

@@ -34,8 +34,6 @@ ST_DTYPES = {"F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16,
              "BOOL": torch.bool}
 
 
-
-
 def supra(*args):
     return subprocess.run([SUPRA, *args], capture_output=True, text=True)
 
