@@ -60,6 +60,12 @@ void require_object(const json& j, const std::string& source) {
 
 }  // namespace
 
+uint64_t ModelSpec::rotary_dim() const {
+  if (positions != PositionKind::Rope) return 0;
+  const auto d = uint64_t(double(head_dim) * rotary_pct);
+  return d - d % 2;
+}
+
 uint64_t ModelSpec::symbol(const std::string& s) const {
   if (s == "hidden") return hidden;
   if (s == "q_dim") return q_dim();

@@ -5,13 +5,48 @@
 // config JSON, GGUF metadata) and written back as HF config.json.
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "schema/naming_table.hpp"
 
 namespace supra {
 
 enum class NormKind { RmsNorm, LayerNorm };
+
+// The MLP: SwiGLU = down(silu(gate(x)) * up(x)) (Llama family);
+// Gelu / GeluTanh = down(gelu(up(x))) with erf or tanh GELU (NeoX, GPT-2).
+enum class FfnKind { SwiGLU, Gelu, GeluTanh };
+
+// How positions enter: RoPE on q/k, or a learned table added to the embedding (GPT-2).
+enum class PositionKind { Rope, Learned };
+
+// HF `rope_scaling` (transformers' modeling_rope_utils): linear divides every
+// inverse frequency by `factor`; llama3 rescales by wavelength band.
+enum class RopeScalingKind { None, Linear, Llama3 };
+
+struct RopeScaling {
+  RopeScalingKind kind = RopeScalingKind::None;
+  double factor = 1.0;
+  double low_freq_factor = 1.0;                   // llama3
+  double high_freq_factor = 4.0;                  // llama3
+  uint64_t original_max_position_embeddings = 8192;  // llama3
+};
+
+// Decay of the SUPRA linear attention (see linearize/ and the reference's supra-layer digest).
+enum class SupraDecay { None, Lightning, Retnet };
+
+// What a SUPRA (linearized) model adds to the spec; filled by the linearize
+// stage and by readers of SUPRA checkpoints.
+struct SupraSpec {
+  std::vector<bool> linear_layers;  // per layer: true = linear attention, false = softmax kept
+  uint64_t qk_dim = 0;              // feature width of the q/k MLP per head
+  uint64_t v_dim = 0;               // value width per head (0 = head_dim)
+  SupraDecay decay = SupraDecay::Lightning;
+  double decay_start = 0;           // lightning: first layer's decay exponent start
+  bool qk_norm = false;
+};
 
 struct ModelSpec {
   std::string architecture = "llama";  // a schema/architectures table ("llama", "qwen2", "gpt2", "gpt_neox")
@@ -32,6 +67,19 @@ struct ModelSpec {
   RopeLayout rope_layout = RopeLayout::RotateHalf;
   double rotary_pct = 1.0;             // GPT-NeoX: fraction of head dims rotated
   bool tied_embeddings = false;
+
+  // What a forward pass needs beyond the shapes (schema/architectures/*.json "forward").
+  FfnKind ffn_kind = FfnKind::SwiGLU;
+  PositionKind positions = PositionKind::Rope;
+  bool parallel_residual = false;      // GPT-NeoX: x + attn(ln1(x)) + mlp(ln2(x))
+  bool attn_qkv_bias = false;          // q/k/v projections have biases (Qwen2, GPT-2, NeoX)
+  bool attn_out_bias = false;          // output projection has a bias (GPT-2, NeoX)
+  bool mlp_bias = false;               // MLP projections have biases (GPT-2, NeoX)
+  RopeScaling rope_scaling;
+  std::optional<SupraSpec> supra;      // set for linearized (SUPRA) models
+
+  // Number of leading head dims that RoPE rotates (even): head_dim * rotary_pct.
+  uint64_t rotary_dim() const;
 
   uint64_t q_dim() const { return heads * head_dim; }
   uint64_t kv_dim() const { return kv_heads * head_dim; }
