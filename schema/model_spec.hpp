@@ -44,7 +44,7 @@ struct SupraSpec {
   uint64_t qk_dim = 0;              // feature width of the q/k MLP per head
   uint64_t v_dim = 0;               // value width per head (0 = head_dim)
   SupraDecay decay = SupraDecay::Lightning;
-  double decay_start = 0;           // lightning: first layer's decay exponent start
+  std::optional<double> decay_start;  // lightning: slope of head 0 (null = 2^(-8/H), the authors' default)
   bool qk_norm = false;
 };
 
