@@ -68,7 +68,9 @@ struct ModelSpec {
   double rotary_pct = 1.0;             // GPT-NeoX: fraction of head dims rotated
   bool tied_embeddings = false;
 
-  // What a forward pass needs beyond the shapes (schema/architectures/*.json "forward").
+  // What a forward pass needs beyond the shapes. Every reader starts from the
+  // architecture table's "forward" facts; HF configs may override them through
+  // the table's "hf_config" mapping (schema/spec_fields.hpp names these fields).
   FfnKind ffn_kind = FfnKind::SwiGLU;
   PositionKind positions = PositionKind::Rope;
   bool parallel_residual = false;      // GPT-NeoX: x + attn(ln1(x)) + mlp(ln2(x))
@@ -76,6 +78,9 @@ struct ModelSpec {
   bool attn_out_bias = false;          // output projection has a bias (GPT-2, NeoX)
   bool mlp_bias = false;               // MLP projections have biases (GPT-2, NeoX)
   RopeScaling rope_scaling;
+  // Mistral sliding-window attention: a token attends to the last
+  // `sliding_window` positions only (0 = no window, full causal attention).
+  uint64_t sliding_window = 0;
   std::optional<SupraSpec> supra;      // set for linearized (SUPRA) models
 
   // Number of leading head dims that RoPE rotates (even): head_dim * rotary_pct.
@@ -89,7 +94,14 @@ struct ModelSpec {
   void check(const std::string& source) const;
 };
 
+// The spec an architecture's "forward" facts describe, shapes left at 0
+// (where every reader starts; throws usage_error for an unknown architecture).
+ModelSpec spec_with_forward_facts(const std::string& architecture);
+
 // Readers; `source` names the file in error messages. Each checks the result.
+// bad_input ids: spec.101 malformed field, spec.102 inconsistent, spec.103 unknown
+// model type, spec.104 malformed GGUF KVs, spec.105 a feature the forward pass
+// does not implement (rope_scaling type, activation, ...).
 ModelSpec spec_from_hf_config(const nlohmann::json& config, const std::string& source);
 // params.json has no vocab size in older releases (-1): pass the embedding rows.
 ModelSpec spec_from_meta_params(const nlohmann::json& params, uint64_t vocab_rows, const std::string& source);
@@ -97,7 +109,8 @@ ModelSpec spec_from_open_lm_config(const nlohmann::json& config, const std::stri
 // GGUF KVs as the GGUF reader stores them: an array of {"key","type","value"}.
 ModelSpec spec_from_gguf_metadata(const nlohmann::ordered_json& kvs, const std::string& source);
 
-// Writers.
+// Writers. They refuse (bad_input spec.106) a spec the target format cannot state,
+// rather than write a config that describes another model.
 nlohmann::ordered_json hf_config_from_spec(const ModelSpec& spec, const std::string& torch_dtype);
 nlohmann::ordered_json open_lm_config_from_spec(const ModelSpec& spec);
 // Meta params.json; multiple_of / ffn_dim_multiplier are chosen so that

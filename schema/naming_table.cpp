@@ -4,85 +4,19 @@
 #include <charconv>
 #include <set>
 
+#include "schema/architecture_sections.hpp"
 #include "schema/embedded_tables.hpp"
 #include "schema/error.hpp"
+#include "schema/strict_json.hpp"
 
 namespace supra {
 namespace {
 
 using json = nlohmann::json;
 
-// JSON pointer of a child (RFC 6901 escaping: ~ -> ~0, / -> ~1).
-std::string child_path(const std::string& path, const std::string& key) {
-  std::string escaped;
-  for (char c : key) escaped += c == '~' ? std::string("~0") : c == '/' ? std::string("~1") : std::string(1, c);
-  return path + "/" + escaped;
-}
-std::string child_path(const std::string& path, size_t index) { return path + "/" + std::to_string(index); }
-
-[[noreturn]] void fail(const std::string& id, const std::string& source, const std::string& path,
-                       const std::string& detail) {
-  throw bad_input(id, {source, {}, {}}, "at " + (path.empty() ? std::string("/") : path) + ": " + detail);
-}
-
-// Reads one JSON object strictly: every key must be claimed, types are checked.
-class StrictObject {
- public:
-  StrictObject(const json& j, std::string source, std::string path, std::set<std::string> allowed)
-      : j_(j), source_(std::move(source)), path_(std::move(path)) {
-    if (!j_.is_object()) fail("schema.304", source_, path_, "expected an object");
-    for (const auto& [key, value] : j_.items())
-      if (!allowed.count(key)) fail("schema.302", source_, child_path(path_, key), "unknown key '" + key + "'");
-  }
-  bool has(const std::string& key) const { return j_.contains(key); }
-  const json& get(const std::string& key) const {
-    if (!j_.contains(key)) fail("schema.303", source_, path_, "missing required key '" + key + "'");
-    return j_.at(key);
-  }
-  std::string path(const std::string& key) const { return child_path(path_, key); }
-  std::string string(const std::string& key) const {
-    const json& v = get(key);
-    if (!v.is_string()) fail("schema.304", source_, path(key), "expected a string");
-    const std::string s = v.get<std::string>();
-    if (s.empty()) fail("schema.305", source_, path(key), "empty string");
-    return s;
-  }
-  std::string string_or(const std::string& key, std::string fallback) const {
-    return has(key) ? string(key) : fallback;
-  }
-  bool boolean_or(const std::string& key, bool fallback) const {
-    if (!has(key)) return fallback;
-    const json& v = j_.at(key);
-    if (!v.is_boolean()) fail("schema.304", source_, path(key), "expected true or false");
-    return v.get<bool>();
-  }
-  std::optional<int> small_int(const std::string& key) const {
-    if (!has(key)) return std::nullopt;
-    const json& v = j_.at(key);
-    if (!v.is_number_integer() || v.get<int64_t>() < 0 || v.get<int64_t>() > 7)
-      fail("schema.304", source_, path(key), "expected a dimension index 0..7");
-    return int(v.get<int64_t>());
-  }
-  std::vector<std::string> strings(const std::string& key, bool required) const {
-    if (!has(key)) {
-      if (required) get(key);
-      return {};
-    }
-    const json& v = j_.at(key);
-    if (!v.is_array()) fail("schema.304", source_, path(key), "expected an array of strings");
-    std::vector<std::string> out;
-    for (size_t i = 0; i < v.size(); ++i) {
-      if (!v[i].is_string() || v[i].get<std::string>().empty())
-        fail("schema.304", source_, child_path(path(key), i), "expected a non-empty string");
-      out.push_back(v[i].get<std::string>());
-    }
-    return out;
-  }
-
- private:
-  const json& j_;
-  std::string source_, path_;
-};
+using strict_json::child_path;
+using strict_json::fail;
+using strict_json::StrictObject;
 
 const std::set<std::string> kShapeSymbols = {"hidden", "q_dim", "kv_dim", "ffn", "vocab", "context", "head_dim_half"};
 
@@ -158,6 +92,12 @@ const ArchitectureTensor* Architecture::find(const std::string& id) const {
   return nullptr;
 }
 
+const HfModelType* Architecture::hf_model_type(const std::string& model_type) const {
+  for (const auto& t : hf_model_types)
+    if (t.model_type == model_type) return &t;
+  return nullptr;
+}
+
 const ConventionEntry* Convention::find(const std::string& id) const {
   for (const auto& e : entries)
     if (e.id == id) return &e;
@@ -165,12 +105,12 @@ const ConventionEntry* Convention::find(const std::string& id) const {
 }
 
 Architecture parse_architecture(const json& j, const std::string& source) {
-  StrictObject o(j, source, "", {"architecture", "description", "hf_model_types", "hf_architectures", "global", "layer"});
+  StrictObject o(j, source, "",
+                 {"architecture", "description", "gguf_architecture", "forward", "hf_config", "global", "layer"});
   Architecture a;
   a.name = o.string("architecture");
   a.description = o.string_or("description", "");
-  a.hf_model_types = o.strings("hf_model_types", false);
-  a.hf_architectures = o.strings("hf_architectures", false);
+  a.gguf_architecture = o.string_or("gguf_architecture", "");
   for (const char* section : {"global", "layer"}) {
     const json& list = o.get(section);
     if (!list.is_array()) fail("schema.304", source, o.path(section), "expected an array");
@@ -186,6 +126,8 @@ Architecture parse_architecture(const json& j, const std::string& source) {
   for (const auto& t : a.tensors)
     if (!t.tied_to.empty() && !a.find(t.tied_to))
       fail("schema.307", source, "", "tensor '" + t.id + "' is tied_to unknown tensor '" + t.tied_to + "'");
+  parse_forward_section(o.get("forward"), source, o.path("forward"), a);
+  if (o.has("hf_config")) parse_hf_config_section(o.get("hf_config"), source, o.path("hf_config"), a);
   return a;
 }
 
@@ -264,8 +206,15 @@ const Tables& tables() {
       else out.conventions.push_back(parse_convention(j, source));
     }
     std::set<std::string> names;
-    for (const auto& a : out.architectures)
+    std::set<std::string> model_types, gguf_names;
+    for (const auto& a : out.architectures) {
       if (!names.insert(a.name).second) throw bad_input("schema.308", {}, "two architectures named '" + a.name + "'");
+      for (const auto& t : a.hf_model_types)
+        if (!model_types.insert(t.model_type).second)
+          throw bad_input("schema.308", {}, "HF model_type '" + t.model_type + "' is in two architectures");
+      if (!a.gguf_architecture.empty() && !gguf_names.insert(a.gguf_architecture).second)
+        throw bad_input("schema.308", {}, "GGUF architecture '" + a.gguf_architecture + "' is in two architectures");
+    }
     for (const auto& c : out.conventions) {
       if (!names.insert(c.name).second) throw bad_input("schema.308", {}, "two tables named '" + c.name + "'");
       const std::string source = "schema/conventions/" + c.name + ".json";
@@ -320,11 +269,14 @@ const Convention& convention_for(const std::string& layout, const std::string& a
 }
 
 const Architecture* architecture_for_model_type(const std::string& model_type) {
-  for (const auto& a : all_architectures()) {
-    if (a.name == model_type) return &a;
-    for (const auto& t : a.hf_model_types)
-      if (t == model_type) return &a;
-  }
+  for (const auto& a : all_architectures())
+    if (a.name == model_type || a.hf_model_type(model_type)) return &a;
+  return nullptr;
+}
+
+const Architecture* architecture_for_gguf(const std::string& gguf_name) {
+  for (const auto& a : all_architectures())
+    if (!a.gguf_architecture.empty() && a.gguf_architecture == gguf_name) return &a;
   return nullptr;
 }
 

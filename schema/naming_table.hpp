@@ -11,6 +11,10 @@
 // tensors (several ids stored as one), Conv1D-style transposed storage, the
 // RoPE row order and Meta tensor-parallel shard dims.
 //
+// An architecture also states its forward-pass facts ("forward": norm kind,
+// FFN kind, positions, biases, ...), how HF config.json names the ModelSpec
+// fields ("hf_config"), and its GGUF architecture name ("gguf_architecture").
+//
 // Both are parsed strictly: an unknown key or a malformed entry is an error
 // naming the table file and the JSON path ("schema.302 ... at /tensors/x/nmae").
 #include <cstdint>
@@ -41,14 +45,40 @@ struct ArchitectureTensor {
   std::vector<std::string> shape;   // symbols: hidden, q_dim, kv_dim, ffn, vocab, context, head_dim_half
 };
 
+// How one ModelSpec field is read from an HF config.json and written back
+// (an entry of a table's "hf_config" section; docs/conventions.md).
+struct HfConfigField {
+  std::string field;                           // ModelSpec field (schema/spec_fields.hpp): "kv_heads"
+  std::vector<std::string> keys;               // config keys, the first present and non-null wins;
+                                               // "a/b" = key b inside object a; keys[0] is written
+  std::optional<nlohmann::json> absent_value;  // "default": no key present (a count may be "4 * hidden")
+  std::optional<nlohmann::json> null_value;    // "null": the key is null (unset: as "default")
+  std::string only_if;                         // read only when this config key is true, else as null
+  std::vector<std::pair<std::string, std::string>> values;  // enum fields: config string -> kind name;
+                                                            // the first string of a kind is written
+};
+
+// An HF model_type an architecture covers, with its own defaults.
+struct HfModelType {
+  std::string model_type;             // "mistral"
+  std::string class_name;             // "MistralForCausalLM"
+  std::vector<HfConfigField> fields;  // the table's fields with this type's overrides, in spec_field_names() order
+
+  const HfConfigField* find(const std::string& field) const;
+};
+
 struct Architecture {
   std::string name;
   std::string description;
-  std::vector<std::string> hf_model_types;
-  std::vector<std::string> hf_architectures;
   std::vector<ArchitectureTensor> tensors;  // globals first, then per-layer, in file order
+  // "forward": ModelSpec field -> value every reader starts from (norm, ffn_kind, biases, ...).
+  std::map<std::string, nlohmann::json> forward;
+  std::vector<HfModelType> hf_model_types;  // the first is written when a spec names none
+  std::map<std::string, nlohmann::json> hf_refuse_if;  // config key -> a value the forward pass does not implement
+  std::string gguf_architecture;            // general.architecture of its GGUF files ("" = none)
 
   const ArchitectureTensor* find(const std::string& id) const;
+  const HfModelType* hf_model_type(const std::string& model_type) const;
 };
 
 enum class Fusion { None, Concat, InterleaveHeads };
@@ -95,6 +125,8 @@ const Convention& find_convention(const std::string& name);      // throws usage
 const Convention& convention_for(const std::string& layout, const std::string& architecture);
 // The architecture whose hf_model_types or name is `model_type` ("mistral" -> llama).
 const Architecture* architecture_for_model_type(const std::string& model_type);
+// The architecture whose GGUF files say general.architecture = `gguf_name`.
+const Architecture* architecture_for_gguf(const std::string& gguf_name);
 
 // A tensor name resolved against a convention.
 struct NameMatch {

@@ -139,5 +139,111 @@ TEST(NamingTable, CountMatchingNamesForDetection) {
   EXPECT_EQ(count_matching_names(find_convention("hf_llama"), names), 1u);
 }
 
+// The smallest architecture with both model sections.
+json minimal_architecture() {
+  return json::parse(R"({"architecture": "x",
+    "forward": {"norm": "rms_norm", "ffn_kind": "swiglu", "positions": "rope"},
+    "hf_config": {"model_types": [{"model_type": "x", "class": "XForCausalLM"}],
+                  "fields": {"hidden": "hidden_size", "heads": "n_heads",
+                             "head_dim": {"key": "head_dim", "default": "hidden / heads"},
+                             "ffn_kind": {"key": "hidden_act", "values": {"swiglu": "silu"}}}},
+    "global": [{"tensor": "embed.weight", "shape": ["vocab", "hidden"]}], "layer": []})");
+}
+
+std::string architecture_error(const json& j) {
+  try {
+    parse_architecture(j, "x.json");
+  } catch (const Error& e) {
+    EXPECT_EQ(e.where().file, "x.json");
+    return e.id() + "|" + e.detail();
+  }
+  return "no error";
+}
+
+TEST(NamingTable, ArchitecturesStateTheirForwardPass) {
+  // The facts each built-in table gives every reader (HF defaults as transformers' config classes state them).
+  const Architecture& neox = find_architecture("gpt_neox");
+  EXPECT_EQ(neox.forward.at("parallel_residual"), true);
+  EXPECT_EQ(neox.forward.at("rotary_pct"), 0.25);
+  EXPECT_EQ(neox.forward.at("ffn_kind"), "gelu");
+  const Architecture& gpt2 = find_architecture("gpt2");
+  EXPECT_EQ(gpt2.forward.at("positions"), "learned");
+  EXPECT_EQ(gpt2.forward.at("ffn_kind"), "gelu_tanh");
+  EXPECT_EQ(find_architecture("qwen2").forward.at("attn_qkv_bias"), true);
+  EXPECT_EQ(find_architecture("qwen2").forward.at("attn_out_bias"), false);
+  EXPECT_EQ(find_architecture("llama").forward.at("norm"), "rms_norm");
+  // Mistral: its own defaults on top of the Llama fields, and no bias keys.
+  const HfModelType* mistral = find_architecture("llama").hf_model_type("mistral");
+  ASSERT_TRUE(mistral);
+  EXPECT_EQ(mistral->class_name, "MistralForCausalLM");
+  EXPECT_EQ(*mistral->find("kv_heads")->absent_value, 8);
+  EXPECT_EQ(mistral->find("attn_qkv_bias"), nullptr);
+  EXPECT_EQ(find_architecture("llama").hf_model_type("llama")->find("attn_qkv_bias")->keys[0], "attention_bias");
+  EXPECT_EQ(architecture_for_gguf("llama")->name, "llama");
+  EXPECT_EQ(architecture_for_gguf("qwen2")->name, "qwen2");
+  EXPECT_EQ(architecture_for_gguf("bert"), nullptr);
+}
+
+TEST(NamingTable, MinimalArchitectureParses) {
+  const Architecture a = parse_architecture(minimal_architecture(), "x.json");
+  EXPECT_EQ(a.forward.at("norm"), "rms_norm");
+  ASSERT_EQ(a.hf_model_types.size(), 1u);
+  const HfConfigField* head_dim = a.hf_model_types[0].find("head_dim");
+  ASSERT_TRUE(head_dim);
+  EXPECT_EQ(head_dim->keys, std::vector<std::string>{"head_dim"});
+  EXPECT_EQ(*head_dim->absent_value, "hidden / heads");
+}
+
+TEST(NamingTable, ModelSectionsAreParsedStrictly) {
+  json j = minimal_architecture();
+  j["forward"]["parallel_resdiual"] = true;
+  EXPECT_EQ(architecture_error(j), "schema.302|at /forward/parallel_resdiual: unknown key 'parallel_resdiual'");
+  j = minimal_architecture();
+  j["hf_config"]["fields"]["hidden"] = {{"key", "hidden_size"}, {"deafult", 4}};
+  EXPECT_EQ(architecture_error(j), "schema.302|at /hf_config/fields/hidden/deafult: unknown key 'deafult'");
+  j = minimal_architecture();
+  j["hf_config"]["fields"]["hiden"] = "hidden_size";
+  EXPECT_EQ(architecture_error(j), "schema.302|at /hf_config/fields/hiden: unknown key 'hiden': not a ModelSpec field");
+  j = minimal_architecture();
+  j["hf_config"]["model_types"][0]["calss"] = "X";
+  EXPECT_EQ(architecture_error(j), "schema.302|at /hf_config/model_types/0/calss: unknown key 'calss'");
+  j = minimal_architecture();
+  j["hf_config"]["colour"] = "blue";
+  EXPECT_EQ(architecture_error(j), "schema.302|at /hf_config/colour: unknown key 'colour'");
+}
+
+TEST(NamingTable, ModelSectionsRejectBadValuesWithTheirPath) {
+  json j = minimal_architecture();
+  j["forward"]["norm"] = "batch_norm";
+  EXPECT_EQ(architecture_error(j).substr(0, 27), "schema.305|at /forward/norm");
+  j = minimal_architecture();
+  j["forward"].erase("positions");
+  EXPECT_EQ(architecture_error(j), "schema.303|at /forward: missing required key 'positions'");
+  j = minimal_architecture();
+  j.erase("forward");
+  EXPECT_EQ(architecture_error(j), "schema.303|at /: missing required key 'forward'");
+  j = minimal_architecture();
+  j["hf_config"]["fields"]["head_dim"]["default"] = "hidden % heads";
+  EXPECT_EQ(architecture_error(j).substr(0, 46), "schema.305|at /hf_config/fields/head_dim/defau");
+  j = minimal_architecture();
+  j["hf_config"]["fields"]["kv_heads"] = {{"key", "kv"}, {"default", "head_dim"}};  // head_dim is derived itself
+  EXPECT_EQ(architecture_error(j).substr(0, 10), "schema.305");
+  j = minimal_architecture();
+  j["hf_config"]["fields"]["ffn_kind"] = "hidden_act";  // an enum read from a config needs "values"
+  EXPECT_EQ(architecture_error(j), "schema.303|at /hf_config/fields/ffn_kind: an enum field read from a config needs \"values\"");
+  j = minimal_architecture();
+  j["hf_config"]["fields"]["ffn_kind"]["values"] = {{"swiglu", "silu"}, {"geglu", "gelu"}};
+  EXPECT_EQ(architecture_error(j).substr(0, 50), "schema.305|at /hf_config/fields/ffn_kind/values/ge");
+  j = minimal_architecture();
+  j["hf_config"]["fields"]["rope_scaling"] = {{"key", "rope_scaling"}, {"default", nullptr}};
+  EXPECT_EQ(architecture_error(j).substr(0, 10), "schema.305");
+  j = minimal_architecture();
+  j["hf_config"]["fields"]["hidden"] = "config/hidden_size";  // the key written must be a plain name
+  EXPECT_EQ(architecture_error(j).substr(0, 39), "schema.305|at /hf_config/fields/hidden/");
+  j = minimal_architecture();
+  j["hf_config"]["model_types"][0]["fields"] = {{"mlp_bias", nullptr}};  // removing what is not there
+  EXPECT_EQ(architecture_error(j).substr(0, 10), "schema.305");
+}
+
 }  // namespace
 }  // namespace supra
