@@ -29,6 +29,7 @@ struct WriteOptions {
   bool force = false;  // overwrite existing outputs
   std::function<void(uint64_t)> on_bytes;  // progress: called with bytes just written
   std::string torch_wrap;                  // PyTorch writer: wrap the state dict under this key
+  std::optional<uint64_t> torch_epoch;     // ... beside "epoch": N (open_lm unwraps state_dict only then)
   std::string quantize;                    // GGUF writer: "q8_0" quantizes 2-D weights
 };
 

@@ -6,6 +6,7 @@
 #include "schema/error.hpp"
 #include "schema/model_spec.hpp"
 #include "schema/spec_fields.hpp"
+#include "schema/supra_config.hpp"
 
 namespace supra {
 namespace {
@@ -153,6 +154,8 @@ ModelSpec spec_from_hf_config(const json& c, const std::string& source) {
   ModelSpec s = spec_with_forward_facts(arch->name);
   s.hf_model_type = model_type;
   read_fields(c, *arch, *type, s, source);
+  // The SUPRA fields of the authors' openlm wrapper are no ModelSpec fields a table can map.
+  if (s.architecture == "supra") read_supra_config(c, SupraConfigDialect::HfOpenlm, s, source);
   s.check(source);
   return s;
 }
@@ -172,6 +175,7 @@ nlohmann::ordered_json hf_config_from_spec(const ModelSpec& s, const std::string
     if (!f.only_if.empty()) put(j, f.only_if, !v.is_null(), type.model_type);
     put(j, f.keys.front(), v, type.model_type);
   }
+  if (s.supra) write_supra_config(j, SupraConfigDialect::HfOpenlm, s);
   if (!torch_dtype.empty()) j["torch_dtype"] = torch_dtype;
   return j;
 }

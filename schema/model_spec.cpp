@@ -7,6 +7,7 @@
 
 #include "schema/error.hpp"
 #include "schema/spec_fields.hpp"
+#include "schema/supra_config.hpp"
 
 namespace supra {
 namespace {
@@ -92,6 +93,8 @@ uint64_t ModelSpec::symbol(const std::string& s) const {
   if (s == "vocab") return vocab;
   if (s == "context") return context_length;
   if (s == "head_dim_half") return head_dim / 2;
+  if (s == "feature_q") return supra ? heads * supra->qk_dim : 0;
+  if (s == "feature_k") return supra ? kv_heads * supra->qk_dim : 0;
   throw std::invalid_argument("unknown shape symbol " + s);
 }
 
@@ -120,6 +123,7 @@ void ModelSpec::check(const std::string& source) const {
       !(r.low_freq_factor > 0 && r.high_freq_factor > r.low_freq_factor && r.original_max_position_embeddings > 0))
     throw bad("llama3 rope_scaling needs 0 < low_freq_factor < high_freq_factor and original_max_position_embeddings > 0");
   find_architecture(architecture);  // known table
+  check_supra_spec(*this, source);
 }
 
 ModelSpec spec_with_forward_facts(const std::string& architecture) {
@@ -191,6 +195,7 @@ ModelSpec spec_from_open_lm_config(const json& c, const std::string& source) {
   else throw bad_input("spec.103", {source, {}, {}}, "positional_embedding_type '" + pos + "' is not supported");
   s.rope_theta = get_real(c, "rotary_base_frequency", source).value_or(10000.0);
   s.tied_embeddings = get_bool(c, "weight_tying", source).value_or(false);
+  read_supra_config(c, SupraConfigDialect::OpenLm, s, source);  // attn_name linear_attn: a SUPRA model
   s.check(source);
   return s;
 }
@@ -290,6 +295,7 @@ nlohmann::ordered_json open_lm_config_from_spec(const ModelSpec& s) {
   j["positional_embedding_type"] = s.rope_layout == RopeLayout::Interleaved ? "llama_rotary" : "rotary";
   j["rotary_base_frequency"] = s.rope_theta;
   j["ffn_type"] = "swiglu";
+  if (s.supra) write_supra_config(j, SupraConfigDialect::OpenLm, s);
   return j;
 }
 

@@ -18,7 +18,9 @@ using strict_json::child_path;
 using strict_json::fail;
 using strict_json::StrictObject;
 
-const std::set<std::string> kShapeSymbols = {"hidden", "q_dim", "kv_dim", "ffn", "vocab", "context", "head_dim_half"};
+// feature_q / feature_k: widths of SUPRA's q and k feature MLPs (heads resp. kv heads * qk_dim).
+const std::set<std::string> kShapeSymbols = {"hidden", "q_dim", "kv_dim", "ffn", "vocab", "context", "head_dim_half",
+                                             "feature_q", "feature_k"};
 
 // A template may hold "{bid}" at most once and no other braces.
 void check_template(const std::string& t, const std::string& source, const std::string& path) {

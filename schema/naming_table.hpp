@@ -42,7 +42,8 @@ struct ArchitectureTensor {
   bool optional = false;
   std::string tied_to;              // absent from a checkpoint => this other id
   RopeRole rope = RopeRole::None;
-  std::vector<std::string> shape;   // symbols: hidden, q_dim, kv_dim, ffn, vocab, context, head_dim_half
+  std::vector<std::string> shape;   // symbols: hidden, q_dim, kv_dim, ffn, vocab, context, head_dim_half,
+                                    // feature_q, feature_k (SUPRA)
 };
 
 // How one ModelSpec field is read from an HF config.json and written back

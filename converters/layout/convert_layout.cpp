@@ -5,6 +5,7 @@
 #include <set>
 
 #include "converters/layout/layout_ops.hpp"
+#include "schema/canonical_model.hpp"
 #include "schema/error.hpp"
 
 namespace supra {
@@ -87,6 +88,62 @@ TensorPtr pack(const ConventionEntry& e, const std::vector<TensorPtr>& parts, co
   return t->name() == name ? t : renamed(t, name);
 }
 
+std::vector<uint64_t> expected_shape(const ArchitectureTensor& at, const ModelSpec& spec) {
+  std::vector<uint64_t> shape;
+  for (const auto& sym : at.shape) shape.push_back(spec.symbol(sym));
+  return shape;
+}
+
+// Every canonical id an entry stores is a tensor of `arch` (a convention may
+// cover several architectures: open_lm names SUPRA's tensors too).
+bool entry_in_architecture(const ConventionEntry& e, const Architecture& arch) {
+  for (const auto& id : e.fuses.empty() ? std::vector<std::string>{e.id} : e.fuses)
+    if (!arch.find(id)) return false;
+  return true;
+}
+
+std::string foreign_hint(const std::vector<std::string>& names) {
+  for (const auto& n : names)
+    if (n.find("._totrain_") != std::string::npos)
+      return " (SUPRA tensors: the model config must say attn_name \"linear_attn\", with the SUPRA fields of the run)";
+  return "";
+}
+
+// SUPRA's per-layer tensors follow ModelSpec::supra: a linear layer has q's
+// feature MLP, k's too with grouped-query attention, qk-norm gains exactly
+// when qk_norm; a softmax layer of a hybrid model has none of them.
+void check_supra_layers(const std::map<Key, Canonical>& canon, const ModelSpec& spec, const Convention& from,
+                        const std::string& file) {
+  const SupraSpec& sp = *spec.supra;
+  std::vector<std::string> missing, extra;
+  auto file_name = [&](const std::string& id, uint64_t layer) {
+    const ConventionEntry* e = from.find(id);
+    return e ? NameResolver::expand(e->name, layer) : canonical_name(id, layer);
+  };
+  for (uint64_t l = 0; l < spec.layers; ++l) {
+    const bool linear = sp.linear_layers[l];
+    const bool own_k = spec.heads != spec.kv_heads;
+    const std::pair<const char*, bool> wanted[] = {
+        {"attn_feature_q.weight", linear},          {"attn_feature_q.bias", linear},
+        {"attn_feature_k.weight", linear && own_k}, {"attn_feature_k.bias", linear && own_k},
+        {"attn_feature_q_norm.weight", linear && sp.qk_norm}, {"attn_feature_k_norm.weight", linear && sp.qk_norm}};
+    for (const auto& [id, want] : wanted) {
+      auto it = canon.find({id, l});
+      const bool stored = it != canon.end() && !it->second.tied_alias;
+      if (want && !stored) missing.push_back(file_name(id, l));
+      if (!want && stored) extra.push_back(it->second.source_name);
+    }
+  }
+  if (!missing.empty())
+    throw bad_input("layout.002", {file, missing[0], {}},
+                    std::to_string(missing.size()) + " SUPRA tensor(s) the model config implies are missing: " +
+                        list_names(missing));
+  if (!extra.empty())
+    throw bad_input("layout.010", {file, extra[0], {}},
+                    std::to_string(extra.size()) + " SUPRA tensor(s) the model config does not account for (softmax "
+                    "layer, qk_norm off or no grouped-query attention): " + list_names(extra));
+}
+
 TensorPtr apply_rope(TensorPtr t, RopeRole role, RopeLayout from, RopeLayout to, const ModelSpec& spec) {
   if (role == RopeRole::None || from == to || from == RopeLayout::None || to == RopeLayout::None) return t;
   const uint64_t heads = role == RopeRole::Q ? spec.heads : spec.kv_heads;
@@ -108,7 +165,7 @@ Checkpoint convert_layout(const Checkpoint& in, const ModelSpec& spec, const Con
   // 1. Source names -> canonical tensors.
   NameResolver resolver(from, spec.layers);
   std::map<Key, Canonical> canon;
-  std::vector<std::string> unmatched, duplicates;
+  std::vector<std::string> unmatched, duplicates, foreign;
   std::map<std::pair<const ConventionEntry*, std::optional<uint64_t>>, std::string> seen;
   for (const auto& t : in.tensors) {
     const auto match = resolver.resolve(t->name());
@@ -117,6 +174,10 @@ Checkpoint convert_layout(const Checkpoint& in, const ModelSpec& spec, const Con
       continue;
     }
     if (!match->entry) continue;  // a buffer the convention lists under "ignore"
+    if (!entry_in_architecture(*match->entry, arch)) {
+      foreign.push_back(t->name());
+      continue;
+    }
     auto [it, fresh] = seen.emplace(std::pair{match->entry, match->layer}, t->name());
     if (!fresh) {
       duplicates.push_back(it->second + " / " + t->name());
@@ -129,6 +190,10 @@ Checkpoint convert_layout(const Checkpoint& in, const ModelSpec& spec, const Con
                     std::to_string(unmatched.size()) + " tensor(s) match no rule of convention '" + from.name +
                         "' for " + std::to_string(spec.layers) + " layers: " + list_names(unmatched) +
                         " (drop them with --exclude if they are not needed)");
+  if (!foreign.empty())
+    throw bad_input("layout.001", {file, foreign[0], {}},
+                    std::to_string(foreign.size()) + " tensor(s) are not part of architecture '" + arch.name +
+                        "': " + list_names(foreign) + foreign_hint(foreign));
   if (!duplicates.empty())
     throw bad_input("layout.003", {file, {}, {}}, "tensor(s) present under two names: " + list_names(duplicates));
 
@@ -138,8 +203,7 @@ Checkpoint convert_layout(const Checkpoint& in, const ModelSpec& spec, const Con
   for (auto& [key, c] : canon) {
     const ArchitectureTensor* at = arch.find(key.first);
     c.tensor = apply_rope(c.tensor, at->rope, source_rope, RopeLayout::RotateHalf, spec);
-    std::vector<uint64_t> expected;
-    for (const auto& sym : at->shape) expected.push_back(spec.symbol(sym));
+    const std::vector<uint64_t> expected = expected_shape(*at, spec);
     if (c.tensor->info().shape != expected) {
       std::string want = "[";
       for (size_t i = 0; i < expected.size(); ++i) want += (i ? ", " : "") + std::to_string(expected[i]);
@@ -157,7 +221,9 @@ Checkpoint convert_layout(const Checkpoint& in, const ModelSpec& spec, const Con
       if (canon.count(key)) continue;
       if (!at.tied_to.empty()) {
         auto tied = canon.find({at.tied_to, key.second});
-        if (tied != canon.end()) {
+        // Tied only where the shapes agree: SUPRA's k feature MLP is q's without
+        // grouped-query attention, and missing (not q's) with it.
+        if (tied != canon.end() && tied->second.tensor->info().shape == expected_shape(at, spec)) {
           canon[key] = Canonical{tied->second.tensor, tied->second.source_name, true};
           continue;
         }
@@ -174,6 +240,7 @@ Checkpoint convert_layout(const Checkpoint& in, const ModelSpec& spec, const Con
     throw bad_input("layout.002", {file, missing[0], {}},
                     std::to_string(missing.size()) + " required tensor(s) missing for '" + arch.name +
                         "': " + list_names(missing));
+  if (spec.supra) check_supra_layers(canon, spec, from, file);
 
   // 4. Canonical -> target, in architecture order (globals, then layer by layer).
   const RopeLayout target_rope = effective_rope(to, spec);
@@ -228,15 +295,19 @@ Checkpoint convert_layout(const Checkpoint& in, const ModelSpec& spec, const Con
 const Convention& detect_convention(const Checkpoint& ckpt, const std::string& architecture) {
   std::vector<std::string> names;
   for (const auto& t : ckpt.tensors) names.push_back(t->name());
+  // Names matched as written beat names matched after dropping an accepted
+  // prefix: "model.tok_embeddings.weight" is HF openlm's, not open_lm's "model." + name.
   const Convention* best = nullptr;
-  size_t best_count = 0;
+  std::pair<size_t, size_t> best_count{0, 0};
   bool tie = false;
   for (const auto& c : all_conventions()) {
     if (!covers(c, architecture)) continue;
-    const size_t n = count_matching_names(c, names);
+    Convention exact = c;
+    exact.accept_prefixes.clear();
+    const std::pair<size_t, size_t> n{count_matching_names(c, names), count_matching_names(exact, names)};
     if (n > best_count) {
       best = &c, best_count = n, tie = false;
-    } else if (n == best_count && n > 0 && best && best->layout != c.layout) {
+    } else if (n == best_count && n.first > 0 && best && best->layout != c.layout) {
       tie = true;
     }
   }

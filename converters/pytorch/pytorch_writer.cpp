@@ -35,7 +35,7 @@ PytorchOutput pytorch_members(const Checkpoint& ckpt, const fs::path& out, const
     pickled.push_back({info.name, info.dtype, info.shape, std::to_string(i)});
   }
   const std::string prefix = kArchive;
-  result.members.push_back({prefix + "data.pkl", pytorch::pickle_state_dict(pickled, options.torch_wrap), nullptr});
+  result.members.push_back({prefix + "data.pkl", pytorch::pickle_state_dict(pickled, options.torch_wrap, options.torch_epoch), nullptr});
   result.members.push_back({prefix + "byteorder", text_bytes("little"), nullptr});
   for (size_t i = 0; i < ckpt.tensors.size(); ++i)
     result.members.push_back({prefix + "data/" + std::to_string(i), {}, ckpt.tensors[i]});

@@ -108,13 +108,19 @@ class Pickler {
 
 }  // namespace
 
-std::vector<std::byte> pickle_state_dict(const std::vector<PickledTensor>& tensors, const std::string& wrap_key) {
+std::vector<std::byte> pickle_state_dict(const std::vector<PickledTensor>& tensors, const std::string& wrap_key,
+                                         std::optional<uint64_t> epoch) {
   Pickler p;
   p.op(0x80);
   p.op(2);
   if (!wrap_key.empty()) {
     p.op('}');
     p.memoize();
+    if (epoch) {
+      p.str("epoch");
+      p.integer(*epoch);
+      p.op('s');
+    }
     p.str(wrap_key);
   }
   p.global("collections", "OrderedDict");
