@@ -24,10 +24,11 @@ struct Notices {
   }
 };
 
-std::string layer_list(const std::vector<uint64_t>& layers) {
+// "layer 3 keeps" / "layers 0,16 keep"
+std::string layers_keep(const std::vector<uint64_t>& layers) {
   std::string s;
   for (uint64_t l : layers) s += (s.empty() ? "" : ",") + std::to_string(l);
-  return s;
+  return (layers.size() == 1 ? "layer " : "layers ") + s + (layers.size() == 1 ? " keeps" : " keep");
 }
 
 // Tokens a tokenizer.json names (highest id + 1), or 0 when there is none to read.
@@ -91,7 +92,7 @@ void check_supra_options(const LinearizePlan& p, LinearizeTarget target, Notices
     if (!l.linear) softmax.push_back(l.layer);
   if (!softmax.empty() && target == LinearizeTarget::OpenLm)
     n.refuse("linearize.hybrid", "keep_softmax",
-             "layers " + layer_list(softmax) + " keep softmax, and an open_lm config has one attn_name for every layer "
+             layers_keep(softmax) + " softmax, and an open_lm config has one attn_name for every layer "
              "(use --target hf)");
   if (!softmax.empty() && s.sliding_window)
     n.refuse("linearize.sliding_window", "sliding_window",
@@ -99,7 +100,7 @@ void check_supra_options(const LinearizePlan& p, LinearizeTarget target, Notices
                          s.sliding_window));
   if (!softmax.empty() && target == LinearizeTarget::Hf)
     n.warn("linearize.hybrid_hf", "supra_softmax_layers",
-           "layers " + layer_list(softmax) + " keep softmax: supra reads config.json's supra_softmax_layers, the "
+           layers_keep(softmax) + " softmax: supra reads config.json's supra_softmax_layers, the "
            "authors' HF wrapper ignores it and builds every layer as linear_attn");
   if (softmax.empty() && s.sliding_window)
     n.warn("linearize.sliding_window", "sliding_window",
