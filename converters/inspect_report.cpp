@@ -2,6 +2,10 @@
 
 #include <cmath>
 
+#include "converters/layout/convert_layout.hpp"
+#include "converters/layout/layout_pipeline.hpp"
+#include "schema/error.hpp"
+#include "schema/supra_config.hpp"
 #include "schema/tensor_stats.hpp"
 
 namespace supra {
@@ -10,6 +14,27 @@ namespace {
 nlohmann::ordered_json number_or_null(double v) {
   return std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json(nullptr);
 }
+// The model a config beside the checkpoint describes, when there is one and
+// the tensor names fit a convention: architecture, naming, SUPRA fields.
+std::optional<nlohmann::ordered_json> model_summary(const Checkpoint& ckpt, const std::filesystem::path& path) {
+  try {
+    const ModelSpec s = discover_model_spec(ckpt, path, {});
+    const Convention& c = detect_convention(ckpt, s.architecture);
+    nlohmann::ordered_json m{{"architecture", s.architecture}, {"convention", c.name}, {"layers", s.layers},
+                             {"hidden", s.hidden}, {"heads", s.heads}, {"kv_heads", s.kv_heads}};
+    if (s.supra) {
+      uint64_t linear = 0;
+      for (bool l : s.supra->linear_layers) linear += l;
+      m["supra"] = {{"linear_layers", linear}, {"qk_dim", s.supra->qk_dim}, {"decay", supra_decay_name(s.supra->decay)},
+                    {"decay_start", s.supra->decay_start ? nlohmann::ordered_json(*s.supra->decay_start) : nullptr},
+                    {"qk_norm", s.supra->qk_norm}};
+    }
+    return m;
+  } catch (const Error&) {
+    return std::nullopt;  // no config, or names of no known convention: the tensors are still shown
+  }
+}
+
 }  // namespace
 
 nlohmann::ordered_json inspect_checkpoint(const std::filesystem::path& path, const InspectOptions& options) {
@@ -28,6 +53,7 @@ nlohmann::ordered_json inspect_checkpoint(const std::filesystem::path& path, con
   std::map<std::string, std::string> shown = ckpt.metadata;
   shown.insert(ckpt.display_metadata.begin(), ckpt.display_metadata.end());
   j["metadata"] = shown;
+  if (auto m = model_summary(ckpt, path)) j["model"] = std::move(*m);
   auto& tensors = j["tensors"] = nlohmann::ordered_json::array();
   for (const auto& t : ckpt.tensors) {
     nlohmann::ordered_json row;

@@ -14,7 +14,10 @@ struct InspectOptions {
 };
 
 // {"path","format","files","tensor_count","parameters","bytes","dtypes":{..},
-//  "metadata":{..},"tensors":[{"name","dtype","shape","bytes",["stats":{..}]}]}
+//  "metadata":{..},["model":{"architecture","convention",...,["supra":{..}]}],
+//  "tensors":[{"name","dtype","shape","bytes",["stats":{..}]}]}
+// "model" is there when a config is found beside the input and the names fit
+// a convention (a SUPRA checkpoint shows its SUPRA fields).
 nlohmann::ordered_json inspect_checkpoint(const std::filesystem::path& path, const InspectOptions& options);
 
 }  // namespace supra

@@ -24,6 +24,8 @@ ModelSpec output_spec(const ModelSpec& source, const LinearizeRecipe& r, uint64_
   s.architecture = "supra";
   s.hf_model_type.clear();
   s.sliding_window = 0;  // linear attention has none; kept softmax layers are refused with one (target_warnings)
+  // open_lm "rotary", as Mistral-SUPRA: the canonical rows are rotate-half whatever the source file used.
+  s.rope_layout = RopeLayout::RotateHalf;
   SupraSpec sp;
   for (const auto& l : r.layers) sp.linear_layers.push_back(l.linear);
   sp.qk_dim = qk_dim;

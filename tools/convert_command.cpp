@@ -19,6 +19,7 @@ struct ConvertArgs {
   std::string in, out, dtype, only, exclude, max_shard, format, key, torch_wrap, quantize;
   std::string layout, from_layout, model_config;
   int threads = 0;
+  std::optional<uint64_t> torch_epoch;
   bool dry_run = false, force = false, json = false, strip_module = false;
 };
 
@@ -99,6 +100,9 @@ void add_convert_command(CLI::App& app, Action& action) {
   cmd->add_option("--format", a->format, "Output format (default: from the output name)");
   cmd->add_option("--key", a->key, "Nested dict key holding the tensors (PyTorch checkpoints)");
   cmd->add_option("--torch-wrap", a->torch_wrap, "PyTorch output: wrap the state dict under this key");
+  cmd->add_option("--torch-epoch", a->torch_epoch,
+                  "PyTorch output with --torch-wrap: store \"epoch\": N beside it (open_lm's loader unwraps "
+                  "state_dict only then; without it --load-not-strict loads nothing)");
   cmd->add_option("--quantize", a->quantize, "GGUF output: quantize 2-D float weights (q8_0); 1-D tensors stay f32")
       ->check(CLI::IsMember({"q8_0"}));
   cmd->add_option("--layout", a->layout, "Re-lay tensors out for: hf, meta, gguf, open_lm (a .gguf output implies gguf)");
@@ -125,6 +129,9 @@ void add_convert_command(CLI::App& app, Action& action) {
       options.read.strip_module_prefix = a->strip_module;
       options.write.force = a->force;
       options.write.torch_wrap = a->torch_wrap;
+      if (a->torch_epoch && a->torch_wrap.empty())
+        throw usage_error("usage.torch-epoch", "--torch-epoch needs --torch-wrap (the dict the epoch sits in)");
+      options.write.torch_epoch = a->torch_epoch;
       options.write.quantize = a->quantize;
       options.write.threads = a->threads > 0 ? a->threads : int(std::max(1u, std::thread::hardware_concurrency()));
       if (!a->max_shard.empty()) options.write.max_shard_size = parse_byte_size(a->max_shard);

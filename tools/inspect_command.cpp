@@ -33,6 +33,17 @@ void print_text(const nlohmann::ordered_json& r, bool stats) {
   std::string dtypes;
   for (const auto& [k, v] : r["dtypes"].items()) dtypes += fmt::format("{}{}: {}", dtypes.empty() ? "" : ", ", k, v.get<uint64_t>());
   fmt::print("dtypes:     {}\n", dtypes.empty() ? "-" : dtypes);
+  if (r.contains("model")) {
+    const auto& m = r["model"];
+    fmt::print("model:      {} ({} naming), {} layers, {} heads ({} kv)\n", m["architecture"].get<std::string>(),
+               m["convention"].get<std::string>(), m["layers"].get<uint64_t>(), m["heads"].get<uint64_t>(),
+               m["kv_heads"].get<uint64_t>());
+    if (m.contains("supra"))
+      fmt::print("SUPRA:      {} of {} layers linear, qk_dim {}, decay {}, qk_norm {}\n",
+                 m["supra"]["linear_layers"].get<uint64_t>(), m["layers"].get<uint64_t>(),
+                 m["supra"]["qk_dim"].get<uint64_t>(), m["supra"]["decay"].get<std::string>(),
+                 m["supra"]["qk_norm"].get<bool>());
+  }
   if (!r["metadata"].empty()) {
     fmt::print("metadata:\n");
     for (const auto& [k, v] : r["metadata"].items()) {

@@ -220,6 +220,11 @@ def test_gqa_and_mha(tmp):
           all(torch.equal(sd[f"layers.{l}.attention._totrain_{x}_norm.weight"], torch.ones(64))
               for l in range(2) for x in "qk"))
     check("mha: retnet config", cfg.use_decay and cfg.use_retnet_slopes and cfg.qk_norm)
+    wrapped = os.path.join(tmp, "wrapped.pt")
+    supra("convert", mha, wrapped, "--layout", "open_lm", "--torch-wrap", "state_dict", "--torch-epoch", 0)
+    w = torch.load(wrapped, weights_only=True)
+    check("convert --torch-wrap state_dict --torch-epoch 0: open_lm's loader form",
+          set(w) == {"epoch", "state_dict"} and w["epoch"] == 0 and "layers.0.attention.in_proj.weight" in w["state_dict"])
     check_init_stats("mha", sd, cfg)
 
     ident = os.path.join(tmp, "identity")
@@ -252,6 +257,15 @@ def test_reproducible(tmp, demo):
     check("layers and tensors draw distinct values",
           not torch.equal(sa[key], sa["layers.1.attention._totrain_embed.weight"]) and
           not torch.equal(sa[key][:32, :32], sa["layers.0.attention._totrain_embed_kv.weight"]))
+
+    # A GGUF source (interleaved q/k rows, f32 norms) linearizes to the same rotate-half ("rotary") model.
+    gguf, from_gguf = os.path.join(tmp, "demo.gguf"), os.path.join(tmp, "from_gguf")
+    supra("convert", demo, gguf)
+    supra("linearize", gguf, from_gguf, "--seed", 7)
+    sg = torch.load(os.path.join(from_gguf, "checkpoint.pt"), weights_only=True)["state_dict"]
+    same2d = all(torch.equal(sg[k].float(), v.float()) for k, v in sa.items())
+    check("GGUF source: the same linearized model (rows back in rotate-half order, same new tensors)",
+          same2d and json.load(open(os.path.join(from_gguf, "open_lm_config.json")))["positional_embedding_type"] == "rotary")
 
     plan = json.loads(supra("linearize", demo, os.path.join(tmp, "unused"), "--seed", 7, "--dry-run", "--json").stdout)
     check("--dry-run writes nothing", not os.path.exists(os.path.join(tmp, "unused")))
@@ -296,8 +310,11 @@ def test_hf_target(tmp, demo):
     check("open_lm -> hf openlm -> open_lm: tensors bit-identical", same)
     hfst = read_safetensors(os.path.join(hf2, "model.safetensors"))
     check("convert: open_lm checkpoint -> HF openlm names", set(hfst) == {"model." + k for k in a})
-    r = supra("inspect", hf2, "--json")
-    check("inspect reads the HF openlm folder", json.loads(r.stdout)["tensor_count"] == len(a))
+    for path, conv in ((hf2, "hf_openlm"), (os.path.join(ol, "checkpoint.pt"), "open_lm")):
+        r = json.loads(supra("inspect", path, "--json").stdout)
+        check(f"inspect detects SUPRA in {conv} naming",
+              r["tensor_count"] == len(a) and r["model"]["architecture"] == "supra" and
+              r["model"]["convention"] == conv and r["model"]["supra"]["linear_layers"] == 2, r.get("model"))
 
     hyb = os.path.join(tmp, "hybrid")
     r = supra("linearize", demo, hyb, "--target", "hf", "--keep-softmax", "last:1")
