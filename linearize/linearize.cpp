@@ -149,8 +149,8 @@ std::string linearize_readme(const LinearizeResult& r, const fs::path& outdir) {
   if (!r.trainer_command.empty()) {
     text += "Uptrain with the SUPRA authors' trainer (TRI-ML/linear_open_lm); fill in DATA, TOKENS and BATCH\n"
             "(Mistral-SUPRA: lr 3e-5 cooling to 1e-5, 1000 warmup steps, 2M-token batches, 100B tokens).\n"
-            "checkpoint.pt is {\"epoch\": 0, \"state_dict\": ...} with every tensor the config implies, so the\n"
-            "trainer also loads it without --load-not-strict (which then checks that nothing is missing):\n\n" +
+            "checkpoint.pt is {\"epoch\": 0, \"state_dict\": ...} (the loader unwraps state_dict only beside an\n"
+            "epoch) and holds every tensor open_lm_config.json implies (supra's tests load it strictly):\n\n" +
             r.trainer_command + "\n";
   } else {
     text += "Hugging Face layout of the authors' wrapper (model_type openlm): load with\n"
