@@ -33,7 +33,7 @@ Floors: f32 keeps rel_tol >= 1e-5 and f64 >= 1e-10, the parity bars of issue 8
 for our forward pass against PyTorch's (other kernels: exp, rsqrt, summation
 order), which one matmul does not show.
 
-usage: /usr/bin/python3 tools/derive_tolerances.py   (about a minute; seeded)"""
+usage: /usr/bin/python3 tools/derive_tolerances.py   (a few minutes; seeded, prints the same table each run)"""
 import numpy as np
 
 DEPTH_GAIN = 2.0      # model relative error / one matmul's
