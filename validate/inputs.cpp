@@ -116,14 +116,12 @@ TokenBatch read_tokens(const std::string& what) {
     if (first != std::string::npos && what[first] == '[') return tokens_from_json(what, "--tokens");
     throw io_error("tokens.100", {what, {}, {}}, "no such token file");
   }
+  if (path.extension() == ".npy") return tokens_from_npy(path);
   std::ifstream in(path, std::ios::binary);
-  std::string head(6, '\0');
-  in.read(head.data(), 6);
-  if (path.extension() == ".npy" || head == "\x93NUMPY") return tokens_from_npy(path);
   std::stringstream text;
-  in.seekg(0);
   text << in.rdbuf();
-  if (!in && !in.eof()) throw io_error("tokens.100", {what, {}, {}}, "cannot read the token file");
+  if (in.bad()) throw io_error("tokens.100", {what, {}, {}}, "cannot read the token file");
+  if (text.str().starts_with("\x93NUMPY")) return tokens_from_npy(path);
   return tokens_from_json(text.str(), what);
 }
 

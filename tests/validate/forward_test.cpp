@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <map>
 
 #include "schema/error.hpp"
 #include "tests/validate/tiny_models.hpp"
@@ -82,12 +83,13 @@ TEST_P(ForwardFamilies, Bf16WeightsWidenExactly) {
   EXPECT_EQ(std::memcmp(a.data(), b.data(), sizeof(float) * size_t(a.size())), 0);
 }
 
+std::string family_name(const ::testing::TestParamInfo<Family>& info) {
+  static const char* const names[] = {"Llama", "Qwen2", "Gpt2", "NeoX"};
+  return names[int(info.param)];
+}
+
 INSTANTIATE_TEST_SUITE_P(Families, ForwardFamilies,
-                         ::testing::Values(Family::Llama, Family::Qwen2, Family::Gpt2, Family::NeoX),
-                         [](const auto& info) {
-                           const char* names[] = {"Llama", "Qwen2", "Gpt2", "NeoX"};
-                           return std::string(names[int(info.param)]);
-                         });
+                         ::testing::Values(Family::Llama, Family::Qwen2, Family::Gpt2, Family::NeoX), family_name);
 
 TEST(Forward, TheBranchesMatter) {
   // Each ModelSpec flag changes the logits, so none of them is ignored.
