@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "validate/gemm.hpp"
 #include "validate/kernels.hpp"
 
 namespace supra::validate {
@@ -57,22 +58,21 @@ void causal_attention(const Mat<S>& q, const KvCache<S>& cache, uint64_t heads, 
   const uint64_t group = heads / kv_heads;
   const uint64_t blocks = (tokens + kQueryBlock - 1) / kQueryBlock;
   const double scale = 1.0 / std::sqrt(double(head_dim));
-  const auto hd = Eigen::Index(head_dim);
+  const auto hd = int64_t(head_dim);
   out.resize(Eigen::Index(tokens), Eigen::Index(q_dim));
   pool.run(heads * blocks, [&](size_t task) {
     const uint64_t h = task / blocks, t0 = (task % blocks) * kQueryBlock;
     const uint64_t rows = std::min(kQueryBlock, tokens - t0), g = h / group;
     const uint64_t keys = start + t0 + rows;  // keys the block's last query sees
-    ConstMatView<S> qh(q.data() + t0 * q_dim + h * head_dim, Eigen::Index(rows), hd, Eigen::OuterStride<>(q_dim));
-    ConstMatView<S> kg(cache.k.data() + g * head_dim, Eigen::Index(keys), hd, Eigen::OuterStride<>(kv_dim));
-    ConstMatView<S> vg(cache.v.data() + g * head_dim, Eigen::Index(keys), hd, Eigen::OuterStride<>(kv_dim));
+    const S* qh = q.data() + t0 * q_dim + h * head_dim;  // [rows, head_dim], row stride q_dim
+    const S* kg = cache.k.data() + g * head_dim;         // [keys, head_dim], row stride kv_dim
+    const S* vg = cache.v.data() + g * head_dim;
     thread_local Mat<S> scores;
     scores.resize(Eigen::Index(rows), Eigen::Index(keys));
-    scores.noalias() = qh * kg.transpose();
+    gemm_xwt<S>(qh, q_dim, rows, hd, kg, kv_dim, keys, scores.data(), keys);
     for (uint64_t r = 0; r < rows; ++r)
       masked_softmax_row(scores.row(Eigen::Index(r)).data(), start + t0 + r + 1, keys, scale);
-    MatView<S> oh(out.data() + t0 * q_dim + h * head_dim, Eigen::Index(rows), hd, Eigen::OuterStride<>(q_dim));
-    oh.noalias() = scores * vg;
+    gemm_xw<S>(scores.data(), keys, rows, keys, vg, kv_dim, hd, out.data() + t0 * q_dim + h * head_dim, q_dim);
   });
 }
 

@@ -5,6 +5,7 @@
 #include <numbers>
 
 #include "schema/error.hpp"
+#include "validate/gemm.hpp"
 #include "validate/weights.hpp"
 
 namespace supra::validate {
@@ -45,12 +46,17 @@ void linear(const Mat<S>& x, const TensorSource& w, const TensorSource* b, Mat<S
   const uint64_t rows_per_panel = panel_rows(out, in, sizeof(S));
   pool.run(ceil_div(out, rows_per_panel), [&](size_t p) {
     const uint64_t r0 = p * rows_per_panel, rows = std::min(rows_per_panel, out - r0);
-    thread_local Mat<S> panel;
-    panel.resize(Eigen::Index(rows), Eigen::Index(in));
-    read_rows(w, r0, rows, panel.data());
-    auto cols = y.middleCols(Eigen::Index(r0), Eigen::Index(rows));
-    cols.noalias() = x * panel.transpose();
-    if (b) cols.rowwise() += Eigen::Map<const Eigen::Matrix<S, 1, Eigen::Dynamic>>(bias.data() + r0, Eigen::Index(rows));
+    const S* panel = mapped_rows<S>(w, r0);
+    if (!panel) {
+      thread_local Mat<S> widened;
+      widened.resize(Eigen::Index(rows), Eigen::Index(in));
+      read_rows(w, r0, rows, widened.data());
+      panel = widened.data();
+    }
+    gemm_xwt<S>(x.data(), x.cols(), x.rows(), int64_t(in), panel, int64_t(in), int64_t(rows), y.data() + r0, y.cols());
+    if (b)
+      y.middleCols(Eigen::Index(r0), Eigen::Index(rows)).rowwise() +=
+          Eigen::Map<const Eigen::Matrix<S, 1, Eigen::Dynamic>>(bias.data() + r0, Eigen::Index(rows));
   });
 }
 

@@ -16,9 +16,9 @@ namespace supra::validate {
 
 // y = x @ W.T (+ b)                       torch: F.linear(x, W, b)
 // x [T, in], W [out, in] in its file dtype, b [out] or null; y is resized to [T, out].
-// W is read and widened a panel of rows at a time; a panel is one task, and
-// the panel split depends only on W's shape, so any thread count gives the
-// same bits.
+// W is read and widened a panel of rows at a time (read in place from the
+// mapped file when it already is S); a panel is one task, and the panel
+// split depends only on W's shape, so any thread count gives the same bits.
 template <class S>
 void linear(const Mat<S>& x, const TensorSource& w, const TensorSource* b, Mat<S>& y, ThreadPool& pool);
 

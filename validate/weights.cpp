@@ -1,6 +1,9 @@
 #include "validate/weights.hpp"
 
+#include <cstdint>
 #include <type_traits>
+
+#include "schema/mapped_file.hpp"
 
 #include "schema/error.hpp"
 
@@ -44,6 +47,15 @@ void read_rows(const TensorSource& t, uint64_t row0, uint64_t rows, S* out) {
 }
 
 template <class S>
+const S* mapped_rows(const TensorSource& t, uint64_t row0) {
+  if (t.info().dtype != scalar_dtype<S>()) return nullptr;
+  const std::optional<FileSpan> span = t.file_span();
+  if (!span || !span->file) return nullptr;
+  const std::byte* p = span->file->bytes().data() + span->offset + row0 * row_length(t.info()) * sizeof(S);
+  return reinterpret_cast<uintptr_t>(p) % alignof(S) == 0 ? reinterpret_cast<const S*>(p) : nullptr;
+}
+
+template <class S>
 std::vector<S> read_vector(const TensorSource& t) {
   std::vector<S> v(t.info().numel());
   widen(t, 0, v.size(), v.data());
@@ -52,6 +64,8 @@ std::vector<S> read_vector(const TensorSource& t) {
 
 template void read_rows<float>(const TensorSource&, uint64_t, uint64_t, float*);
 template void read_rows<double>(const TensorSource&, uint64_t, uint64_t, double*);
+template const float* mapped_rows<float>(const TensorSource&, uint64_t);
+template const double* mapped_rows<double>(const TensorSource&, uint64_t);
 template std::vector<float> read_vector<float>(const TensorSource&);
 template std::vector<double> read_vector<double>(const TensorSource&);
 

@@ -19,6 +19,13 @@ uint64_t row_length(const TensorInfo& info);
 template <class S>
 void read_rows(const TensorSource& t, uint64_t row0, uint64_t rows, S* out);
 
+// Rows from row0 on of a 2-D tensor whose file bytes already are S (an f32
+// file read at f32): a pointer into the mapped file, so nothing is copied.
+// nullptr when the tensor is in another dtype, not plainly in a file, or
+// not aligned for S; then read_rows it.
+template <class S>
+const S* mapped_rows(const TensorSource& t, uint64_t row0);
+
 // A whole (small) tensor widened to S: norm gains, biases.
 template <class S>
 std::vector<S> read_vector(const TensorSource& t);

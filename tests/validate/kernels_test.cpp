@@ -3,12 +3,15 @@
 
 #include <cmath>
 #include <complex>
+#include <cstring>
 #include <numbers>
 #include <random>
 
+#include "converters/format.hpp"
 #include "schema/error.hpp"
 #include "tests/test_util.hpp"
 #include "validate/attention.hpp"
+#include "validate/gemm.hpp"
 #include "validate/kernels.hpp"
 #include "validate/weights.hpp"
 
@@ -91,6 +94,61 @@ TEST(Linear, PanelSplitDependsOnlyOnTheShape) {
   EXPECT_EQ(panel_rows(70, 37, 4), 16u);
   EXPECT_EQ(panel_rows(5, 37, 4), 5u);
   EXPECT_LE(panel_rows(32000, 4096, 8) * 4096 * 8, 512u * 1024);
+}
+
+TEST(Gemm, BothBuildsMatchLoopsOnStridedViews) {
+  const GemmIsa best = gemm_isa();
+  const Mat<double> x = random_mat<double>(7, 40, 30), w = random_mat<double>(45, 40, 31);
+  for (GemmIsa isa : {GemmIsa::Baseline, GemmIsa::Avx2Fma}) {
+    if (set_gemm_isa(isa) != isa) continue;  // a CPU without AVX2
+    // y = x[:, 3:35] @ w[:20, 3:35].T written into columns 5.. of a wider y, and x[:, :20] @ w[:20, :9].
+    Mat<double> y = Mat<double>::Zero(7, 30), z(7, 9);
+    gemm_xwt<double>(x.data() + 3, 40, 7, 32, w.data() + 3, 40, 20, y.data() + 5, 30);
+    gemm_xw<double>(x.data(), 40, 7, 20, w.data(), 40, 9, z.data(), 9);
+    Mat<float> yf(7, 20);
+    const Mat<float> xf = x.cast<float>(), wf = w.cast<float>();
+    gemm_xwt<float>(xf.data() + 3, 40, 7, 32, wf.data() + 3, 40, 20, yf.data(), 20);
+    for (int t = 0; t < 7; ++t) {
+      for (int o = 0; o < 20; ++o) {
+        double want = 0;
+        for (int i = 3; i < 35; ++i) want += x(t, i) * w(o, i);
+        EXPECT_NEAR(y(t, 5 + o), want, 1e-12);
+        EXPECT_NEAR(yf(t, o), want, 1e-4);
+      }
+      EXPECT_EQ(y(t, 4), 0.0);  // outside the written columns
+      for (int c = 0; c < 9; ++c) {
+        double want = 0;
+        for (int i = 0; i < 20; ++i) want += x(t, i) * w(i, c);
+        EXPECT_NEAR(z(t, c), want, 1e-12);
+      }
+    }
+  }
+  set_gemm_isa(best);
+}
+
+TEST(Weights, F32WeightsInAFileAreReadInPlace) {
+  test::TempDir dir;
+  Checkpoint c;
+  c.tensors.push_back(test::make_tensor("w", DType::F32, {70, 37}, 3));
+  c.tensors.push_back(test::make_tensor("h", DType::F16, {70, 37}, 3));
+  find_format("safetensors")->write(c, dir / "m.safetensors", {});
+  const Checkpoint read = find_format("safetensors")->read(dir / "m.safetensors", {});
+  const TensorSource& w = *read.tensors[0];
+  const float* mapped = mapped_rows<float>(w, 16);
+  ASSERT_NE(mapped, nullptr);
+  std::vector<float> copied(37);
+  read_rows<float>(w, 16, 1, copied.data());
+  EXPECT_EQ(std::memcmp(mapped, copied.data(), 37 * 4), 0);
+  EXPECT_EQ(mapped_rows<double>(w, 0), nullptr);               // another dtype: widened
+  EXPECT_EQ(mapped_rows<float>(*read.tensors[1], 0), nullptr);  // f16: widened
+  EXPECT_EQ(mapped_rows<float>(*c.tensors[0], 0), nullptr);     // in memory, not in a file
+  // linear() over the mapped weight gives the bits of the in-memory copy.
+  ThreadPool pool(2);
+  const Mat<float> x = random_mat<float>(5, 37, 4);
+  Mat<float> from_file, from_memory;
+  linear<float>(x, w, nullptr, from_file, pool);
+  linear<float>(x, *c.tensors[0], nullptr, from_memory, pool);
+  EXPECT_EQ(std::memcmp(from_file.data(), from_memory.data(), sizeof(float) * size_t(x.rows()) * 70), 0);
 }
 
 TEST(Norms, RmsNormMatchesLoop) {
