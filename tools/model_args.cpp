@@ -21,7 +21,8 @@ void add_model_options(CLI::App& cmd, ModelArgs& a) {
   cmd.add_option("--seed", a.seed, "Seed of the random ids (default 0)");
   cmd.add_option("--precision", a.precision, "Activations and accumulation: f32 (default) or f64")
       ->check(CLI::IsMember({"f32", "f64"}));
-  cmd.add_option("--threads", a.threads, "Worker threads (default: all cores; results do not depend on it)");
+  cmd.add_option("--threads", a.threads, "Worker threads (default: all cores; results do not depend on it)")
+      ->check(CLI::Range(0, 1024));
   cmd.add_option("--model-config", a.model_config, "Model config (config.json, params.json, ...) if not next to MODEL");
   cmd.add_option("--from-layout", a.from_layout, "Naming convention of MODEL (default: detected from tensor names)");
 }

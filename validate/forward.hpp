@@ -10,6 +10,11 @@
 //   for (l...) { f.attention_step(l, cache[l]); f.mlp_step(l); }
 //   f.final_norm();
 //   const Mat<float>& logits = f.logits(/*last_only=*/false);
+//
+// A caller that only needs one pass (no decoding afterwards) can give every
+// layer the same LayerState, cleared before each attention_step, so no
+// layer's keys and values outlive it. Two models side by side share one
+// ThreadPool; each Forward holds only its own [T, hidden] working state.
 #include <cstdint>
 #include <functional>
 #include <span>
