@@ -2,6 +2,8 @@
 
 #include <Eigen/Core>
 #include <atomic>
+#include <cstdlib>
+#include <string_view>
 
 namespace supra::validate {
 
@@ -22,8 +24,14 @@ bool cpu_has_avx2_fma() {
 
 GemmIsa best_isa() { return avx2::compiled() && cpu_has_avx2_fma() ? GemmIsa::Avx2Fma : GemmIsa::Baseline; }
 
+// SUPRA_GEMM=baseline in the environment keeps the baseline build (benchmarks, bisecting).
+GemmIsa initial_isa() {
+  const char* env = std::getenv("SUPRA_GEMM");
+  return env && std::string_view(env) == "baseline" ? GemmIsa::Baseline : best_isa();
+}
+
 std::atomic<GemmIsa>& current() {
-  static std::atomic<GemmIsa> isa{best_isa()};
+  static std::atomic<GemmIsa> isa{initial_isa()};
   return isa;
 }
 

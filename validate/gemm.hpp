@@ -12,7 +12,8 @@ namespace supra::validate {
 
 enum class GemmIsa { Baseline, Avx2Fma };
 
-// The build in use: AVX2 + FMA when the CPU (and OS) support it.
+// The build in use: AVX2 + FMA when the CPU (and OS) support it, unless
+// the environment has SUPRA_GEMM=baseline.
 GemmIsa gemm_isa();
 // Tests: force a build (Avx2Fma only where the CPU has it); returns the one now in use.
 GemmIsa set_gemm_isa(GemmIsa isa);
