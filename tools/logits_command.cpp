@@ -40,10 +40,12 @@ void add_logits_command(CLI::App& app, Action& action) {
       if (hidden_format) hidden_format->write(r.hidden, a->dump_hidden, write);
       out_format.write(r.logits, a->out, write);
       const TensorInfo& info = r.logits.tensors.front()->info();
-      fmt::print("wrote logits {} {} to {}{}\n", info.shape_string(), a->model.precision == "f64" ? "float64" : "float32",
-                 a->out, hidden_format ? fmt::format(" and {} hidden states to {}", r.hidden.tensors.size(),
-                                                     a->dump_hidden)
-                                       : "");
+      const uint64_t n_tokens = tokens.sequences.size() * tokens.sequences.front().size();
+      fmt::print("wrote logits {} {} to {}{} ({} tokens in {:.3f} s: {:.1f} tokens/s)\n", info.shape_string(),
+                 a->model.precision == "f64" ? "float64" : "float32", a->out,
+                 hidden_format ? fmt::format(" and {} hidden states to {}", r.hidden.tensors.size(), a->dump_hidden)
+                               : "",
+                 n_tokens, r.seconds, r.seconds > 0 ? double(n_tokens) / r.seconds : 0.0);
       return 0;
     };
   });

@@ -1,9 +1,11 @@
 #include "validate/evaluate.hpp"
 
+#include <chrono>
 #include <cstring>
 #include <map>
 #include <type_traits>
 
+#include "schema/error.hpp"
 #include "validate/forward.hpp"
 
 namespace supra::validate {
@@ -37,6 +39,10 @@ Stacked make_stacked(bool batched, uint64_t batch, uint64_t rows, uint64_t cols,
   return s;
 }
 
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
 template <class S>
 LogitsResult logits_as(const Model& model, const TokenBatch& batch, const LogitsOptions& options) {
   const ModelSpec& spec = model.spec();
@@ -57,11 +63,13 @@ LogitsResult logits_as(const Model& model, const TokenBatch& batch, const Logits
       }
       it->second.put(sequence, h);
     };
+  const auto t0 = std::chrono::steady_clock::now();
   for (; sequence < n_seq; ++sequence) {
     DecodeState<S> state(spec.layers);
     logits.put(sequence, forward_tokens<S>(f, state, batch.sequences[sequence], options.last_only, tap));
   }
   LogitsResult r;
+  r.seconds = seconds_since(t0);
   r.logits.format = r.hidden.format = "memory";
   r.logits.tensors.push_back(logits.tensor("logits", dtype_of<S>()));
   for (const std::string& key : order) r.hidden.tensors.push_back(hidden[key].tensor(key, dtype_of<S>()));
@@ -79,19 +87,26 @@ uint32_t argmax_row(const Mat<S>& logits) {
 }
 
 template <class S>
-std::vector<uint32_t> generate_as(const Model& model, const std::vector<uint32_t>& prompt, const GenerateOptions& o) {
+GenerateResult generate_as(const Model& model, const std::vector<uint32_t>& prompt, const GenerateOptions& o) {
   ThreadPool pool(o.threads);
   Forward<S> f(model, pool);
   DecodeState<S> state(model.spec().layers);
-  std::vector<uint32_t> out;
-  if (o.max_new == 0) return out;
+  GenerateResult r;
+  if (o.max_new == 0) return r;
+  auto t0 = std::chrono::steady_clock::now();
   const Mat<S>* logits = &forward_tokens<S>(f, state, prompt, true);
   for (;;) {
     const uint32_t next = argmax_row(*logits);
-    out.push_back(next);
-    if (out.size() == o.max_new) return out;
+    r.ids.push_back(next);
+    if (r.ids.size() == 1) {
+      r.prompt_seconds = seconds_since(t0);
+      t0 = std::chrono::steady_clock::now();
+    }
+    if (r.ids.size() == o.max_new) break;
     logits = &forward_tokens<S>(f, state, std::span<const uint32_t>(&next, 1), true);
   }
+  r.decode_seconds = seconds_since(t0);
+  return r;
 }
 
 }  // namespace
@@ -102,8 +117,8 @@ LogitsResult compute_logits(const Model& model, const TokenBatch& tokens, const 
                                              : logits_as<float>(model, tokens, options);
 }
 
-std::vector<uint32_t> generate_greedy(const Model& model, const std::vector<uint32_t>& prompt,
-                                      const GenerateOptions& options) {
+GenerateResult generate_greedy(const Model& model, const std::vector<uint32_t>& prompt, const GenerateOptions& options) {
+  if (prompt.empty()) throw usage_error("usage.tokens", "generate needs a prompt of at least one token");
   TokenBatch b;
   b.sequences = {prompt};
   b.source = "the prompt";

@@ -26,6 +26,7 @@ struct LogitsResult {
   // With dump_hidden: "embed", "layer.{i}.attn", "layer.{i}.mlp",
   // "final_norm", each [T, hidden] (or [B, T, hidden]).
   Checkpoint hidden;
+  double seconds = 0;  // wall time of the forward passes
 };
 
 // Each sequence runs from an empty cache. Token ids are checked first.
@@ -37,10 +38,15 @@ struct GenerateOptions {
   int threads = 0;
 };
 
+struct GenerateResult {
+  std::vector<uint32_t> ids;    // the new tokens
+  double prompt_seconds = 0;    // wall time of the prompt step (up to the first new id)
+  double decode_seconds = 0;    // wall time of the one-token steps after it
+};
+
 // Greedy decoding: the prompt fills the KV cache in one step, then each new
 // token is the argmax (first index on ties, as torch.argmax) of the last
 // row and is fed back as a one-token step.
-std::vector<uint32_t> generate_greedy(const Model& model, const std::vector<uint32_t>& prompt,
-                                      const GenerateOptions& options);
+GenerateResult generate_greedy(const Model& model, const std::vector<uint32_t>& prompt, const GenerateOptions& options);
 
 }  // namespace supra::validate
