@@ -18,5 +18,7 @@ void add_convert_command(CLI::App& app, Action& action);
 void add_demo_model_command(CLI::App& app, Action& action);
 void add_validate_command(CLI::App& app, Action& action);
 void add_diff_command(CLI::App& app, Action& action);
+void add_logits_command(CLI::App& app, Action& action);
+void add_generate_command(CLI::App& app, Action& action);
 
 }  // namespace supra::cli

@@ -17,6 +17,8 @@ int main(int argc, char** argv) {
   supra::cli::add_demo_model_command(app, action);
   supra::cli::add_validate_command(app, action);
   supra::cli::add_diff_command(app, action);
+  supra::cli::add_logits_command(app, action);
+  supra::cli::add_generate_command(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
