@@ -126,7 +126,7 @@ def main():
         np.save(p("b.npy"), b)
         json.dump(toks, open(p("t.json"), "w"))
 
-        r, j = run_json("--from-logits", p("a.npy"), p("b.npy"), "--tokens", p("t.json"), "--precision", "q4")
+        r, j = run_json("--from-logits", p("a.npy"), p("b.npy"), "--tokens", p("t.json"), "--tol-basis", "q4")
         check("one sequence: exit 0 under q4 tolerances", r.returncode == 0 and j is not None, r.stderr)
         if j:
             check("positions / scored", j["logits"]["positions"] == T and j["logits"]["scored"] == T - 1)
@@ -140,7 +140,7 @@ def main():
         np.save(p("a3.npy"), a3)
         np.save(p("b3.npy"), b3)
         json.dump(seqs, open(p("t3.json"), "w"))
-        r, j = run_json("--from-logits", p("a3.npy"), p("b3.npy"), "--tokens", p("t3.json"), "--precision", "q2")
+        r, j = run_json("--from-logits", p("a3.npy"), p("b3.npy"), "--tokens", p("t3.json"), "--tol-basis", "q2")
         if check("three sequences: report produced", j is not None, r.stderr):
             check("every row scored", j["logits"]["scored"] == S * T2)
             compare_all("three sequences f64", j, expected(a3.reshape(-1, V), b3.reshape(-1, V), next_tokens(seqs, T2)))
@@ -160,7 +160,7 @@ def main():
               and np.allclose(base["tail_logmass"], tail, rtol=1e-9, atol=1e-12)
               and np.allclose(base["next_logprob"][:-1], la[np.arange(T - 1), nxt[:-1]], rtol=0, atol=1e-12)
               and np.isnan(base["next_logprob"][-1]) and int(base["vocab_size"][0]) == V)
-        r, j = run_json("--from-logits", p("b.npy"), "--base", p("base.npz"), "--precision", "q4")
+        r, j = run_json("--from-logits", p("b.npy"), "--base", p("base.npz"), "--tol-basis", "q4")
         if check("--base: report produced", j is not None, r.stderr):
             lb = log_softmax(b)
             pa_top, pb_top = np.exp(la[rows, ids]), np.exp(lb[rows, ids])

@@ -96,10 +96,9 @@ TEST(CliValidate, SaveBaseThenCompare) {
 TEST(CliValidate, UsageErrorsAreOneLine) {
   Files f;
   for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
-           {"validate", "model-a", "model-b"},
            {"validate", "--from-logits", f.a.string()},
            {"validate", "--from-logits", f.a.string(), f.same.string(), "--tol-kld", "-1"},
-           {"validate", "--from-logits", f.a.string(), f.same.string(), "--precision", "q9"},
+           {"validate", "--from-logits", f.a.string(), f.same.string(), "--tol-basis", "q9"},
            {"validate", "--from-logits", f.a.string(), "--save-base", (f.dir / "b.npz").string()}}) {
     const auto r = run_supra(args);
     EXPECT_EQ(r.exit_code, 2) << args.back() << ": " << r.err;
