@@ -35,7 +35,7 @@ namespace {
 // What an allowed global does when called (REDUCE / NEWOBJ).
 enum class Callable {
   None, OrderedDict, RebuildTensor, RebuildTensorV2, RebuildTensorV3, RebuildParameter,
-  Size, Set, FrozenSet, CodecsEncode, Device, Parameter,
+  Size, Set, FrozenSet, EmptyBytes, CodecsEncode, Device, Parameter,
   StorageClass, DTypeObject,  // values, not callable
 };
 
@@ -59,6 +59,7 @@ std::optional<GlobalInfo> allowed_global(const std::string& module, const std::s
   if (module == "torch.nn.parameter" && name == "Parameter") return GlobalInfo{Callable::Parameter};
   if (builtins && name == "set") return GlobalInfo{Callable::Set};
   if (builtins && name == "frozenset") return GlobalInfo{Callable::FrozenSet};
+  if (builtins && name == "bytes") return GlobalInfo{Callable::EmptyBytes};  // protocol 2's b"" is bytes()
   if (module == "_codecs" && name == "encode") return GlobalInfo{Callable::CodecsEncode};
   if (module == "torch") {
     if (name == "Size") return GlobalInfo{Callable::Size};
@@ -395,6 +396,44 @@ class Unpickler {
     return r;
   }
 
+  // Protocol 2 pickles bytes b as _codecs.encode(b.decode('latin1'), 'latin1'):
+  // code point i of the text (stored as UTF-8) is byte i.
+  PyRef codecs_encode(const std::vector<PyRef>& a) {
+    if (a.empty() || a.size() > 2 || obj(a[0]).kind != PyKind::Str)
+      fail("pytorch.204", "_codecs.encode needs a string and an encoding");
+    std::string encoding = "utf-8";  // Python's default
+    if (a.size() == 2) {
+      if (obj(a[1]).kind != PyKind::Str) fail("pytorch.204", "_codecs.encode: the encoding is not a string");
+      encoding = obj(a[1]).text;
+    }
+    PyRef r = make(PyKind::Bytes);
+    if (encoding == "utf-8" || encoding == "utf8") {
+      obj(r).text = obj(a[0]).text;
+    } else if (encoding == "latin1" || encoding == "latin-1") {
+      obj(r).text = latin1_bytes(obj(a[0]).text);
+    } else {
+      fail("pytorch.204", "_codecs.encode to '" + encoding + "' is not supported");
+    }
+    return r;
+  }
+
+  // The bytes whose latin-1 decoding is the UTF-8 `text`.
+  std::string latin1_bytes(const std::string& text) {
+    std::string out;
+    out.reserve(text.size());
+    for (size_t i = 0; i < text.size(); ++i) {
+      const uint8_t c = uint8_t(text[i]);
+      if (c < 0x80) {
+        out += char(c);
+      } else if ((c == 0xC2 || c == 0xC3) && i + 1 < text.size() && (uint8_t(text[i + 1]) & 0xC0) == 0x80) {
+        out += char((c & 0x03) << 6 | (uint8_t(text[++i]) & 0x3F));  // U+0080..U+00FF
+      } else {
+        fail("pytorch.204", "_codecs.encode: text is not latin-1 (a character above U+00FF or bad UTF-8)");
+      }
+    }
+    return out;
+  }
+
   PyRef call(PyRef callable, PyRef args_ref) {
     auto g = globals_.find(callable);
     if (g == globals_.end())
@@ -423,12 +462,11 @@ class Unpickler {
           fail("pytorch.204", name + " needs a list");
         return make_items(PyKind::Set, obj(a[0]).items);
       }
-      case Callable::CodecsEncode: {
-        if (a.empty() || obj(a[0]).kind != PyKind::Str) fail("pytorch.204", "_codecs.encode needs a string");
-        PyRef r = make(PyKind::Bytes);
-        obj(r).text = obj(a[0]).text;  // latin-1 text of bytes; kept as is
-        return r;
-      }
+      case Callable::EmptyBytes:
+        if (!a.empty()) fail("pytorch.204", "bytes(...) with arguments is not supported");
+        return make(PyKind::Bytes);
+      case Callable::CodecsEncode:
+        return codecs_encode(a);
       case Callable::Device: {
         if (a.empty() || obj(a[0]).kind != PyKind::Str) fail("pytorch.204", "torch.device needs a string");
         return a[0];

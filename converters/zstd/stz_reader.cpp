@@ -69,10 +69,9 @@ class StzTensorSource final : public TensorSource {
       : TensorSource(std::move(info)), file_(std::move(file)), blocks_(std::move(blocks)),
         block_bytes_(block_bytes), planes_(planes) {}
 
-  void read(uint64_t offset, std::span<std::byte> out, CastStats*) const override {
+ private:
+  void read_range(uint64_t offset, std::span<std::byte> out, CastStats*) const override {
     const uint64_t total = info().nbytes();
-    if (offset > total || out.size() > total - offset)
-      throw std::out_of_range("read past the end of tensor '" + info().name + "'");
     uint64_t at = offset;
     const uint64_t end = offset + out.size();
     while (at < end) {
@@ -90,7 +89,6 @@ class StzTensorSource final : public TensorSource {
     }
   }
 
- private:
   // Block `b` decoded, from this thread's one-block cache. Writers and
   // --stats read a tensor in chunks much smaller than a block (256 KiB vs
   // 4 MiB), in order, one tensor per thread: without the cache every block
