@@ -42,7 +42,7 @@ def byte_token(b):
 
 
 def vocab_kvs(vocab):
-    return {"tokenizer.ggml.model": "gpt2", "tokenizer.ggml.pre": "default",
+    return {"tokenizer.ggml.model": "gpt2", "tokenizer.ggml.pre": "gpt-2",
             "tokenizer.ggml.tokens": [byte_token(b) for b in range(vocab)],
             "tokenizer.ggml.token_type": [1] * vocab, "tokenizer.ggml.merges": []}
 
