@@ -129,7 +129,11 @@ json hf_tokenizer_to_gguf_kvs(const fs::path& folder, uint64_t vocab_size) {
 
   json kvs = json::array();
   kvs.push_back(kv("tokenizer.ggml.model", "string", spm_style ? "llama" : "gpt2"));
-  if (!spm_style) kvs.push_back(kv("tokenizer.ggml.pre", "string", "default"));
+  // A plain ByteLevel pre-tokenizer splits with GPT-2's regex: llama.cpp's "gpt-2".
+  // Its "default" is another split (punctuation runs, digits in threes).
+  const bool gpt2_split = byte_level && tok["pre_tokenizer"].value("type", "") == "ByteLevel" &&
+                          tok["pre_tokenizer"].value("use_regex", true);
+  if (!spm_style) kvs.push_back(kv("tokenizer.ggml.pre", "string", gpt2_split ? "gpt-2" : "default"));
   kvs.push_back(array_kv("tokenizer.ggml.tokens", "string", tokens));
   if (spm_style) kvs.push_back(array_kv("tokenizer.ggml.scores", "f32", score_values));
   kvs.push_back(array_kv("tokenizer.ggml.token_type", "i32", types));
