@@ -177,7 +177,9 @@ class Unpickler {
           PyRef name = pop(), module = pop();
           if (obj(name).kind != PyKind::Str || obj(module).kind != PyKind::Str)
             fail("pytorch.203", "STACK_GLOBAL needs two strings");
-          push(make_global(obj(module).text, obj(name).text));
+          // Copies: make_global adds an object, which may move every object's text.
+          const std::string module_text = obj(module).text, name_text = obj(name).text;
+          push(make_global(module_text, name_text));
           break;
         }
         case REDUCE: case NEWOBJ: {
@@ -400,7 +402,7 @@ class Unpickler {
     if (g == globals_.end())
       fail("pytorch.204", fmt::format("cannot call a {}", kind_name(obj(callable).kind)));
     const std::vector<PyRef> a = obj(args_ref).items;
-    const std::string& name = obj(callable).text;
+    const std::string name = obj(callable).text;  // a copy: make() may move the objects
     switch (g->second.callable) {
       case Callable::OrderedDict:
         if (!a.empty()) fail("pytorch.204", "OrderedDict(...) with arguments is not supported");
