@@ -50,5 +50,38 @@ TEST(HostilePickle, StackGlobalKeepsItsStrings) {
   EXPECT_EQ(r.objects[r.root].text, "collections.OrderedDict");
 }
 
+std::string key(const char* k) { return B("\x8c") + char(std::strlen(k)) + k; }
+
+// {'w': _rebuild_tensor_v2(storage '0' FloatStorage numel 2, 0, (2,), (1,), False, {})}
+std::string one_tensor_dict() {
+  return B("\x80\x02") + "}" + key("w") + "ctorch._utils\n_rebuild_tensor_v2\n((" + key("storage") +
+         "ctorch\nFloatStorage\n" + key("0") + key("cpu") + B("K\x02tQK\x00K\x02\x85K\x01\x85\x89}tRs");
+}
+
+TEST(HostilePickle, SharedDictsAreFlattenedOnce) {
+  // 24 levels of {a: D, b: D}: BINPUT 0 the dict below, then a dict holding it twice.
+  std::string p = one_tensor_dict();
+  for (int i = 0; i < 24; ++i) p += B("q\x00") + "0}(" + key("a") + B("h\x00") + key("b") + B("h\x00") + "u";
+  p += ".";
+  const PickleResult r = unpickle(bytes_of(p), 0, "t.pt", "data.pkl");
+  const auto start = std::chrono::steady_clock::now();
+  const FoundTensors found = find_state_dict(r, "", "t.pt");
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 1.0);
+  ASSERT_EQ(found.tensors.size(), 1u);  // not 2^24
+  std::string name;
+  for (int i = 0; i < 24; ++i) name += "a.";
+  EXPECT_EQ(found.tensors[0].name, name + "w");
+  EXPECT_EQ(found.skipped.size(), 24u);  // each level's "b", already read as "a"
+}
+
+TEST(HostilePickle, ADictHoldingItselfTwiceEndsAtOnce) {
+  // d = {}; d['a'] = d; d['b'] = d: 2^32 paths for a finder without a visited set.
+  const std::string p = B("\x80\x02}q\x00(") + key("a") + B("h\x00") + key("b") + B("h\x00") + "u.";
+  const PickleResult r = unpickle(bytes_of(p), 0, "t.pt", "data.pkl");
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(error_id_of([&] { (void)find_state_dict(r, "", "t.pt"); }), "pytorch.302");
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 1.0);
+}
+
 }  // namespace
 }  // namespace supra
