@@ -4,6 +4,7 @@
 #include <cstring>
 #include <fmt/format.h>
 #include <map>
+#include <optional>
 #include <unordered_map>
 
 #include "schema/error.hpp"
@@ -86,7 +87,12 @@ class Unpickler {
  public:
   Unpickler(std::span<const std::byte> bytes, uint64_t start, const std::string& file, const std::string& what,
             const UnpickleLimits& limits)
-      : bytes_(bytes), pos_(start), file_(file), what_(what), limits_(limits) {}
+      : bytes_(bytes), pos_(start), file_(file), what_(what), limits_(limits) {
+    if (limits_.memory_budget == 0) {
+      const uint64_t size = start < bytes.size() ? bytes.size() - start : 0;
+      limits_.memory_budget = kBaseMemoryBudget + kMemoryPerPickleByte * size;
+    }
+  }
 
   PickleResult run() {
     for (;;) {
@@ -105,13 +111,17 @@ class Unpickler {
           out_.end = pos_;
           return std::move(out_);
         }
-        case MARK: marks_.push_back(stack_.size()); break;
+        case MARK:
+          charge(sizeof(size_t));
+          marks_.push_back(stack_.size());
+          break;
         case POP: (void)pop(); break;
         case POP_MARK: (void)pop_mark(); break;
         case DUP: push(top()); break;
-        case NONE: push(make(PyKind::None)); break;
-        case NEWTRUE: push(make_int(PyKind::Bool, 1)); break;
-        case NEWFALSE: push(make_int(PyKind::Bool, 0)); break;
+        // One shared object each: a stream of 1-byte NONEs must not cost an object per byte.
+        case NONE: push(singleton(none_, PyKind::None, 0)); break;
+        case NEWTRUE: push(singleton(true_, PyKind::Bool, 1)); break;
+        case NEWFALSE: push(singleton(false_, PyKind::Bool, 0)); break;
         case BININT: push(make_int(PyKind::Int, int32_t(le(4)))); break;
         case BININT1: push(make_int(PyKind::Int, u8())); break;
         case BININT2: push(make_int(PyKind::Int, int64_t(le(2)))); break;
@@ -214,6 +224,8 @@ class Unpickler {
   std::unordered_map<uint64_t, PyRef> memo_;
   std::map<std::string, uint32_t> storage_by_key_;
   std::unordered_map<PyRef, GlobalInfo> globals_;
+  std::optional<PyRef> none_, true_, false_;
+  uint64_t charged_ = 0;  // bytes of everything built so far (memory_budget)
 
   [[noreturn]] void fail(const char* id, const std::string& detail) const {
     throw bad_input(id, {file_, {}, {}}, fmt::format("{} at byte {}: {}", what_, op_at_, detail));
@@ -244,9 +256,22 @@ class Unpickler {
   }
 
   PyObject& obj(PyRef r) { return out_.objects[r]; }
+  // Counts `bytes` against the memory budget before they are allocated.
+  void charge(uint64_t bytes) {
+    charged_ += bytes;
+    if (charged_ > limits_.memory_budget)
+      fail("pytorch.207", fmt::format("the pickle builds more than {} MiB of objects ({}x its size): "
+                                      "refused as a memory bomb",
+                                      limits_.memory_budget >> 20, kMemoryPerPickleByte));
+  }
+  PyRef singleton(std::optional<PyRef>& slot, PyKind kind, int64_t value) {
+    if (!slot) slot = make_int(kind, value);
+    return *slot;
+  }
   PyRef make(PyKind kind) {
     if (out_.objects.size() >= limits_.max_objects)
       fail("pytorch.207", fmt::format("more than {} objects in one pickle", limits_.max_objects));
+    charge(sizeof(PyObject));
     out_.objects.emplace_back();
     out_.objects.back().kind = kind;
     return PyRef(out_.objects.size() - 1);
@@ -257,11 +282,13 @@ class Unpickler {
     return r;
   }
   PyRef make_text(PyKind kind, std::span<const std::byte> s) {
+    charge(s.size());
     PyRef r = make(kind);
     obj(r).text.assign(reinterpret_cast<const char*>(s.data()), s.size());
     return r;
   }
   PyRef make_items(PyKind kind, std::vector<PyRef> items) {
+    charge(items.size() * sizeof(PyRef));
     PyRef r = make(kind);
     obj(r).items = std::move(items);
     return r;
@@ -279,7 +306,10 @@ class Unpickler {
   }
 
   size_t floor() const { return marks_.empty() ? 0 : marks_.back(); }
-  void push(PyRef r) { stack_.push_back(r); }
+  void push(PyRef r) {
+    charge(sizeof(PyRef));
+    stack_.push_back(r);
+  }
   PyRef top() {
     if (stack_.size() <= floor()) fail("pytorch.203", "stack underflow");
     return stack_.back();
@@ -301,10 +331,12 @@ class Unpickler {
     if (obj(target).kind != want)
       fail("pytorch.204", fmt::format("cannot add items to a {} (expected a {})", kind_name(obj(target).kind),
                                       kind_name(want)));
+    charge(items.size() * sizeof(PyRef));
     auto& v = obj(target).items;
     v.insert(v.end(), items.begin(), items.end());
   }
   void memo_put(uint64_t id) {
+    if (!memo_.count(id)) charge(48);  // a hash node
     memo_[id] = top();
   }
   PyRef memo_get(uint64_t id) {
@@ -391,6 +423,7 @@ class Unpickler {
       if (s.untyped) fail("pytorch.206", "an untyped storage needs _rebuild_tensor_v3 with a dtype");
       t.dtype = s.dtype;
     }
+    charge(sizeof(TensorRef) + 16 * t.size.size());
     PyRef r = make(PyKind::Tensor);
     obj(r).index = uint32_t(out_.tensors.size());
     out_.tensors.push_back(std::move(t));
@@ -427,6 +460,7 @@ class Unpickler {
       }
       case Callable::CodecsEncode: {
         if (a.empty() || obj(a[0]).kind != PyKind::Str) fail("pytorch.204", "_codecs.encode needs a string");
+        charge(obj(a[0]).text.size());
         PyRef r = make(PyKind::Bytes);
         obj(r).text = obj(a[0]).text;  // latin-1 text of bytes; kept as is
         return r;

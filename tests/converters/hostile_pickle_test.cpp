@@ -50,6 +50,28 @@ TEST(HostilePickle, StackGlobalKeepsItsStrings) {
   EXPECT_EQ(r.objects[r.root].text, "collections.OrderedDict");
 }
 
+TEST(HostilePickle, ObjectsOverTheMemoryBudgetAreRefused) {
+  // A 64 KiB string, then 100 BINGETs of it passed to _codecs.encode: 6.4 MB
+  // from a 64 KiB pickle.
+  std::string p = B("\x80\x02") + "c_codecs\nencode\n" + B("q\x00") + "0";  // BINPUT, POP
+  p += "X" + B("\x00\x00\x01\x00") + std::string(1 << 16, 'a') + B("q\x01") + "0";
+  p += B("\x8c\x06") + "latin1" + B("q\x02") + "0" + "(";
+  for (int i = 0; i < 100; ++i) p += B("h\x00h\x01h\x02\x86R");
+  p += "l.";
+  UnpickleLimits limits;
+  limits.memory_budget = 1 << 20;
+  EXPECT_EQ(error_id_of([&] { (void)unpickle(bytes_of(p), 0, "t.pt", "data.pkl", limits); }), "pytorch.207");
+  limits.memory_budget = 64 << 20;  // enough: the same pickle reads
+  EXPECT_EQ(error_id_of([&] { (void)unpickle(bytes_of(p), 0, "t.pt", "data.pkl", limits); }), "");
+}
+
+TEST(HostilePickle, NonesShareOneObject) {
+  const std::string p = B("\x80\x02") + "(" + std::string(100000, 'N') + "t.";
+  const PickleResult r = unpickle(bytes_of(p), 0, "t.pt", "data.pkl");
+  EXPECT_LT(r.objects.size(), 10u);
+  EXPECT_EQ(r.objects[r.root].items.size(), 100000u);
+}
+
 std::string key(const char* k) { return B("\x8c") + char(std::strlen(k)) + k; }
 
 // {'w': _rebuild_tensor_v2(storage '0' FloatStorage numel 2, 0, (2,), (1,), False, {})}
