@@ -3,12 +3,14 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
@@ -23,6 +25,7 @@ namespace supra::hdf5 {
 namespace {
 
 constexpr double kDefaultTimeoutSeconds = 120;
+constexpr double kDefaultMemoryMb = 4096;
 
 void write_exact(int fd, const char* data, size_t n) {
   while (n > 0) {
@@ -45,15 +48,39 @@ bool read_exact_blocking(int fd, char* data, size_t n) {
   return true;
 }
 
-// In the child, before serving: die with the parent, and crash as a plain
-// process (no handler of the parent's, no sanitizer death callback).
+// Address space the process has mapped now (/proc/self/statm, first field in pages).
+uint64_t mapped_bytes() {
+  FILE* f = std::fopen("/proc/self/statm", "r");
+  unsigned long long pages = 0;
+  if (f) {
+    if (std::fscanf(f, "%llu", &pages) != 1) pages = 0;
+    std::fclose(f);
+  }
+  return uint64_t(pages) * uint64_t(::sysconf(_SC_PAGESIZE));
+}
+
+// In the child, before serving: die with the parent, crash as a plain
+// process (no handler of the parent's, no sanitizer death callback), and get
+// a memory limit beyond what is mapped already (the parent's mappings, and
+// the sanitizers' shadow memory, are in the count): libhdf5 allocates what a
+// corrupt size field says.
 void become_worker() {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  const uint64_t limit = mapped_bytes() + worker_memory_bytes();
+  const struct rlimit as{limit, limit};
+  ::setrlimit(RLIMIT_AS, &as);
   for (int sig : {SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL, SIGALRM, SIGTERM, SIGINT}) ::signal(sig, SIG_DFL);
   if (__sanitizer_set_death_callback) __sanitizer_set_death_callback(nullptr);
 }
 
 }  // namespace
+
+uint64_t worker_memory_bytes() {
+  const char* env = std::getenv("SUPRA_HDF5_MEMORY_MB");
+  char* end = nullptr;
+  const double mb = env && *env ? std::strtod(env, &end) : 0;
+  return uint64_t(end && *end == '\0' && mb > 0 ? mb : kDefaultMemoryMb) << 20;
+}
 
 double worker_timeout_seconds() {
   const char* env = std::getenv("SUPRA_HDF5_TIMEOUT");

@@ -4,13 +4,14 @@
 // no check of supra's can reach; a crash or hang there must not take supra
 // down (docs/robustness.md). So every libhdf5 call of the reader runs in a
 // worker forked for the file, answering requests over a socket; the parent
-// gives each answer a time limit. A worker that dies or does not answer in
-// time is killed and its file refused:
+// gives each answer a time limit and the worker a memory limit. A worker
+// that dies or does not answer in time is killed and its file refused:
 //   hdf5.111  no answer within the limit (SUPRA_HDF5_TIMEOUT seconds, default 120)
 //   hdf5.112  the worker died (libhdf5 crashed on the file)
 //   hdf5.113  the worker's reply is malformed
 #include <sys/types.h>
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -57,5 +58,8 @@ class Worker {
 
 // The time limit of one worker answer (SUPRA_HDF5_TIMEOUT, default 120 s).
 double worker_timeout_seconds();
+// Memory the worker may map beyond what it inherits (SUPRA_HDF5_MEMORY_MB,
+// default 4096): more, and libhdf5's allocation fails (the worker dies: hdf5.112).
+uint64_t worker_memory_bytes();
 
 }  // namespace supra::hdf5

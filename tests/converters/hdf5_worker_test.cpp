@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <vector>
 
 #include "schema/error.hpp"
 
@@ -58,6 +59,16 @@ TEST(Hdf5Worker, AHangIsAnErrorAfterTheTimeLimit) {
   const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   EXPECT_GE(took, 0.9);
   EXPECT_LT(took, 5);
+}
+
+TEST(Hdf5Worker, MemoryBeyondItsLimitEndsTheWorkerNotTheCaller) {
+  ::setenv("SUPRA_HDF5_MEMORY_MB", "64", 1);
+  Worker w("f.h5", [](int fd) {
+    std::vector<char> big(size_t(512) << 20, 1);  // what a corrupt size field might ask for
+    send_message(fd, std::string(1, big[12345]));
+  });
+  ::unsetenv("SUPRA_HDF5_MEMORY_MB");
+  EXPECT_EQ(call_error(w).id(), "hdf5.112");
 }
 
 TEST(Hdf5Worker, ANonsenseReplyIsAnError) {
