@@ -267,7 +267,7 @@ bool has_hdf5_signature(const fs::path& path, std::span<const std::byte> head) {
   return found;
 }
 
-Checkpoint read_hdf5(const fs::path& path) {
+Checkpoint read_hdf5_in_this_process(const fs::path& path) {
   init_library();
   Walker walker;
   walker.path = path.string();

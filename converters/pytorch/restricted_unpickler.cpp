@@ -4,6 +4,7 @@
 #include <cstring>
 #include <fmt/format.h>
 #include <map>
+#include <optional>
 #include <unordered_map>
 
 #include "schema/error.hpp"
@@ -87,7 +88,12 @@ class Unpickler {
  public:
   Unpickler(std::span<const std::byte> bytes, uint64_t start, const std::string& file, const std::string& what,
             const UnpickleLimits& limits)
-      : bytes_(bytes), pos_(start), file_(file), what_(what), limits_(limits) {}
+      : bytes_(bytes), pos_(start), file_(file), what_(what), limits_(limits) {
+    if (limits_.memory_budget == 0) {
+      const uint64_t size = start < bytes.size() ? bytes.size() - start : 0;
+      limits_.memory_budget = kBaseMemoryBudget + kMemoryPerPickleByte * size;
+    }
+  }
 
   PickleResult run() {
     for (;;) {
@@ -106,13 +112,17 @@ class Unpickler {
           out_.end = pos_;
           return std::move(out_);
         }
-        case MARK: marks_.push_back(stack_.size()); break;
+        case MARK:
+          charge(sizeof(size_t));
+          marks_.push_back(stack_.size());
+          break;
         case POP: (void)pop(); break;
         case POP_MARK: (void)pop_mark(); break;
         case DUP: push(top()); break;
-        case NONE: push(make(PyKind::None)); break;
-        case NEWTRUE: push(make_int(PyKind::Bool, 1)); break;
-        case NEWFALSE: push(make_int(PyKind::Bool, 0)); break;
+        // One shared object each: a stream of 1-byte NONEs must not cost an object per byte.
+        case NONE: push(singleton(none_, PyKind::None, 0)); break;
+        case NEWTRUE: push(singleton(true_, PyKind::Bool, 1)); break;
+        case NEWFALSE: push(singleton(false_, PyKind::Bool, 0)); break;
         case BININT: push(make_int(PyKind::Int, int32_t(le(4)))); break;
         case BININT1: push(make_int(PyKind::Int, u8())); break;
         case BININT2: push(make_int(PyKind::Int, int64_t(le(2)))); break;
@@ -178,7 +188,9 @@ class Unpickler {
           PyRef name = pop(), module = pop();
           if (obj(name).kind != PyKind::Str || obj(module).kind != PyKind::Str)
             fail("pytorch.203", "STACK_GLOBAL needs two strings");
-          push(make_global(obj(module).text, obj(name).text));
+          // Copies: make_global adds an object, which may move every object's text.
+          const std::string module_text = obj(module).text, name_text = obj(name).text;
+          push(make_global(module_text, name_text));
           break;
         }
         case REDUCE: case NEWOBJ: {
@@ -213,6 +225,8 @@ class Unpickler {
   std::unordered_map<uint64_t, PyRef> memo_;
   std::map<std::string, uint32_t> storage_by_key_;
   std::unordered_map<PyRef, GlobalInfo> globals_;
+  std::optional<PyRef> none_, true_, false_;
+  uint64_t charged_ = 0;  // bytes of everything built so far (memory_budget)
 
   [[noreturn]] void fail(const char* id, const std::string& detail) const {
     throw bad_input(id, {file_, {}, {}}, fmt::format("{} at byte {}: {}", what_, op_at_, detail));
@@ -243,9 +257,22 @@ class Unpickler {
   }
 
   PyObject& obj(PyRef r) { return out_.objects[r]; }
+  // Counts `bytes` against the memory budget before they are allocated.
+  void charge(uint64_t bytes) {
+    charged_ += bytes;
+    if (charged_ > limits_.memory_budget)
+      fail("pytorch.207", fmt::format("the pickle builds more than {} MiB of objects ({}x its size): "
+                                      "refused as a memory bomb",
+                                      limits_.memory_budget >> 20, kMemoryPerPickleByte));
+  }
+  PyRef singleton(std::optional<PyRef>& slot, PyKind kind, int64_t value) {
+    if (!slot) slot = make_int(kind, value);
+    return *slot;
+  }
   PyRef make(PyKind kind) {
     if (out_.objects.size() >= limits_.max_objects)
       fail("pytorch.207", fmt::format("more than {} objects in one pickle", limits_.max_objects));
+    charge(sizeof(PyObject));
     out_.objects.emplace_back();
     out_.objects.back().kind = kind;
     return PyRef(out_.objects.size() - 1);
@@ -256,11 +283,13 @@ class Unpickler {
     return r;
   }
   PyRef make_text(PyKind kind, std::span<const std::byte> s) {
+    charge(s.size());
     PyRef r = make(kind);
     obj(r).text.assign(reinterpret_cast<const char*>(s.data()), s.size());
     return r;
   }
   PyRef make_items(PyKind kind, std::vector<PyRef> items) {
+    charge(items.size() * sizeof(PyRef));
     PyRef r = make(kind);
     obj(r).items = std::move(items);
     return r;
@@ -278,7 +307,10 @@ class Unpickler {
   }
 
   size_t floor() const { return marks_.empty() ? 0 : marks_.back(); }
-  void push(PyRef r) { stack_.push_back(r); }
+  void push(PyRef r) {
+    charge(sizeof(PyRef));
+    stack_.push_back(r);
+  }
   PyRef top() {
     if (stack_.size() <= floor()) fail("pytorch.203", "stack underflow");
     return stack_.back();
@@ -300,10 +332,12 @@ class Unpickler {
     if (obj(target).kind != want)
       fail("pytorch.204", fmt::format("cannot add items to a {} (expected a {})", kind_name(obj(target).kind),
                                       kind_name(want)));
+    charge(items.size() * sizeof(PyRef));
     auto& v = obj(target).items;
     v.insert(v.end(), items.begin(), items.end());
   }
   void memo_put(uint64_t id) {
+    if (!memo_.count(id)) charge(48);  // a hash node
     memo_[id] = top();
   }
   PyRef memo_get(uint64_t id) {
@@ -390,6 +424,7 @@ class Unpickler {
       if (s.untyped) fail("pytorch.206", "an untyped storage needs _rebuild_tensor_v3 with a dtype");
       t.dtype = s.dtype;
     }
+    charge(sizeof(TensorRef) + 16 * t.size.size());
     PyRef r = make(PyKind::Tensor);
     obj(r).index = uint32_t(out_.tensors.size());
     out_.tensors.push_back(std::move(t));
@@ -406,6 +441,7 @@ class Unpickler {
       if (obj(a[1]).kind != PyKind::Str) fail("pytorch.204", "_codecs.encode: the encoding is not a string");
       encoding = obj(a[1]).text;
     }
+    charge(obj(a[0]).text.size());  // a string passed many times must not amplify memory (issue 12 #7)
     PyRef r = make(PyKind::Bytes);
     if (encoding == "utf-8" || encoding == "utf8") {
       obj(r).text = obj(a[0]).text;
@@ -439,7 +475,7 @@ class Unpickler {
     if (g == globals_.end())
       fail("pytorch.204", fmt::format("cannot call a {}", kind_name(obj(callable).kind)));
     const std::vector<PyRef> a = obj(args_ref).items;
-    const std::string& name = obj(callable).text;
+    const std::string name = obj(callable).text;  // a copy: make() may move the objects
     switch (g->second.callable) {
       case Callable::OrderedDict:
         if (!a.empty()) fail("pytorch.204", "OrderedDict(...) with arguments is not supported");

@@ -52,7 +52,9 @@ bool has_hf_tokenizer(const fs::path& folder) {
   return fs::is_regular_file(folder / "tokenizer.json", ec);
 }
 
-json hf_tokenizer_to_gguf_kvs(const fs::path& folder, uint64_t vocab_size) {
+namespace {
+
+json tokenizer_kvs(const fs::path& folder, uint64_t vocab_size) {
   const fs::path tok_path = folder / "tokenizer.json";
   const std::string file = tok_path.string();
   const json tok = load_json(tok_path);
@@ -170,6 +172,23 @@ json hf_tokenizer_to_gguf_kvs(const fs::path& folder, uint64_t vocab_size) {
   if (cfg.contains("add_eos_token") && cfg["add_eos_token"].is_boolean())
     kvs.push_back(kv("tokenizer.ggml.add_eos_token", "bool", cfg["add_eos_token"].get<bool>()));
   return kvs;
+}
+
+}  // namespace
+
+json hf_tokenizer_to_gguf_kvs(const fs::path& folder, uint64_t vocab_size) {
+  // Far more than any vocabulary (the largest are ~256 K): an embedding of
+  // zero-width rows can claim any count, and a token is made per row.
+  constexpr uint64_t kMaxVocab = 1ull << 24;
+  const std::string file = (folder / "tokenizer.json").string();
+  if (vocab_size > kMaxVocab)
+    throw bad_input("tokenizer.110", {file, {}, {}},
+                    "the embedding has " + std::to_string(vocab_size) + " rows, more than a vocabulary can have");
+  try {
+    return tokenizer_kvs(folder, vocab_size);
+  } catch (const json::exception& e) {  // type_error: a field of the wrong JSON type ("content": 5)
+    throw bad_input("tokenizer.109", {file, {}, {}}, std::string("a field has the wrong JSON type: ") + e.what());
+  }
 }
 
 }  // namespace supra
