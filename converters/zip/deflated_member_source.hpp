@@ -20,7 +20,7 @@ class DeflatedMemberTensorSource final : public TensorSource {
   // (elements) empty = row-major contiguous.
   DeflatedMemberTensorSource(TensorInfo info, std::shared_ptr<const MappedFile> file, ZipEntry entry,
                              uint64_t data_at, std::vector<uint64_t> strides = {});
-  void read(uint64_t offset, std::span<std::byte> out, CastStats* stats) const override;
+  void read_range(uint64_t offset, std::span<std::byte> out, CastStats* stats) const override;
 
  private:
   void read_member(uint64_t at, std::span<std::byte> out) const;  // through the window
