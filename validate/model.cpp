@@ -43,12 +43,8 @@ Model::Model(CanonicalModel canonical) : canonical_(std::move(canonical)) {
   source_ = m.checkpoint.files.empty() ? std::string() : m.checkpoint.files.front();
   spec.check(source_);
   check_supported(spec, source_);
-  const uint64_t hidden = spec.hidden, q_dim = spec.q_dim(), kv_dim = spec.kv_dim(), ffn = spec.ffn;
+  const uint64_t hidden = spec.hidden;
   const bool layer_norm = spec.norm == NormKind::LayerNorm;
-  // A flag of the spec makes a tensor required; without it the tensor is used when present.
-  auto optional_layer = [&](uint64_t l, const char* id, bool required) {
-    return required ? m.require_layer(l, id) : m.layer(l, id);
-  };
 
   embed = m.require_global("embed.weight");
   check_shape(embed, {spec.vocab, hidden});
@@ -63,43 +59,8 @@ Model::Model(CanonicalModel canonical) : canonical_(std::move(canonical)) {
   output = m.require_global("output.weight");
   check_shape(output, {spec.vocab, hidden});
 
-  layers_.resize(spec.layers);
-  for (uint64_t l = 0; l < spec.layers; ++l) {
-    LayerWeights& w = layers_[l];
-    w.attn_norm = m.require_layer(l, "attn_norm.weight");
-    w.ffn_norm = m.require_layer(l, "ffn_norm.weight");
-    if (layer_norm) {
-      w.attn_norm_bias = m.layer(l, "attn_norm.bias");
-      w.ffn_norm_bias = m.layer(l, "ffn_norm.bias");
-    }
-    w.q = m.require_layer(l, "attn_q.weight");
-    w.k = m.require_layer(l, "attn_k.weight");
-    w.v = m.require_layer(l, "attn_v.weight");
-    w.q_bias = optional_layer(l, "attn_q.bias", spec.attn_qkv_bias);
-    w.k_bias = optional_layer(l, "attn_k.bias", spec.attn_qkv_bias);
-    w.v_bias = optional_layer(l, "attn_v.bias", spec.attn_qkv_bias);
-    w.out = m.require_layer(l, "attn_out.weight");
-    w.out_bias = optional_layer(l, "attn_out.bias", spec.attn_out_bias);
-    if (spec.ffn_kind == FfnKind::SwiGLU) w.gate = m.require_layer(l, "ffn_gate.weight");
-    w.up = m.require_layer(l, "ffn_up.weight");
-    w.down = m.require_layer(l, "ffn_down.weight");
-    w.up_bias = optional_layer(l, "ffn_up.bias", spec.mlp_bias);
-    w.down_bias = optional_layer(l, "ffn_down.bias", spec.mlp_bias);
-
-    for (const TensorPtr& t : {w.attn_norm, w.attn_norm_bias, w.ffn_norm, w.ffn_norm_bias, w.out_bias, w.down_bias})
-      check_shape(t, {hidden});
-    check_shape(w.q, {q_dim, hidden});
-    check_shape(w.k, {kv_dim, hidden});
-    check_shape(w.v, {kv_dim, hidden});
-    check_shape(w.q_bias, {q_dim});
-    check_shape(w.k_bias, {kv_dim});
-    check_shape(w.v_bias, {kv_dim});
-    check_shape(w.out, {hidden, q_dim});
-    check_shape(w.gate, {ffn, hidden});
-    check_shape(w.up, {ffn, hidden});
-    check_shape(w.up_bias, {ffn});
-    check_shape(w.down, {hidden, ffn});
-  }
+  layers_.reserve(spec.layers);
+  for (uint64_t l = 0; l < spec.layers; ++l) layers_.push_back(load_layer(l));
 
   if (spec.positions == PositionKind::Rope) {
     std::vector<double> factors;
@@ -110,6 +71,49 @@ Model::Model(CanonicalModel canonical) : canonical_(std::move(canonical)) {
       rope_spec.rope_scaling.kind = RopeScalingKind::None;
     rope_inv_freq = supra::validate::rope_inv_freq(rope_spec, factors);
   }
+}
+
+LayerWeights Model::load_layer(uint64_t l) const {
+  const CanonicalModel& m = canonical_;
+  const ModelSpec& spec = m.spec;
+  const uint64_t hidden = spec.hidden, q_dim = spec.q_dim(), kv_dim = spec.kv_dim(), ffn = spec.ffn;
+  // A flag of the spec makes a tensor required; without it the tensor is used when present.
+  auto optional = [&](const char* id, bool required) { return required ? m.require_layer(l, id) : m.layer(l, id); };
+  LayerWeights w;
+  w.attn_norm = m.require_layer(l, "attn_norm.weight");
+  w.ffn_norm = m.require_layer(l, "ffn_norm.weight");
+  if (spec.norm == NormKind::LayerNorm) {
+    w.attn_norm_bias = m.layer(l, "attn_norm.bias");
+    w.ffn_norm_bias = m.layer(l, "ffn_norm.bias");
+  }
+  w.q = m.require_layer(l, "attn_q.weight");
+  w.k = m.require_layer(l, "attn_k.weight");
+  w.v = m.require_layer(l, "attn_v.weight");
+  w.q_bias = optional("attn_q.bias", spec.attn_qkv_bias);
+  w.k_bias = optional("attn_k.bias", spec.attn_qkv_bias);
+  w.v_bias = optional("attn_v.bias", spec.attn_qkv_bias);
+  w.out = m.require_layer(l, "attn_out.weight");
+  w.out_bias = optional("attn_out.bias", spec.attn_out_bias);
+  if (spec.ffn_kind == FfnKind::SwiGLU) w.gate = m.require_layer(l, "ffn_gate.weight");
+  w.up = m.require_layer(l, "ffn_up.weight");
+  w.down = m.require_layer(l, "ffn_down.weight");
+  w.up_bias = optional("ffn_up.bias", spec.mlp_bias);
+  w.down_bias = optional("ffn_down.bias", spec.mlp_bias);
+
+  for (const TensorPtr& t : {w.attn_norm, w.attn_norm_bias, w.ffn_norm, w.ffn_norm_bias, w.out_bias, w.down_bias})
+    check_shape(t, {hidden});
+  check_shape(w.q, {q_dim, hidden});
+  check_shape(w.k, {kv_dim, hidden});
+  check_shape(w.v, {kv_dim, hidden});
+  check_shape(w.q_bias, {q_dim});
+  check_shape(w.k_bias, {kv_dim});
+  check_shape(w.v_bias, {kv_dim});
+  check_shape(w.out, {hidden, q_dim});
+  check_shape(w.gate, {ffn, hidden});
+  check_shape(w.up, {ffn, hidden});
+  check_shape(w.up_bias, {ffn});
+  check_shape(w.down, {hidden, ffn});
+  return w;
 }
 
 void Model::check_shape(const TensorPtr& t, std::vector<uint64_t> shape) const {

@@ -50,6 +50,7 @@ class Model {
   std::vector<double> rope_inv_freq;
 
  private:
+  LayerWeights load_layer(uint64_t l) const;
   void check_shape(const TensorPtr& t, std::vector<uint64_t> shape) const;
 
   CanonicalModel canonical_;

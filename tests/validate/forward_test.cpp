@@ -167,6 +167,34 @@ TEST(Forward, RefusesLearnedPositionsPastTheTable) {
   }
 }
 
+// ModelSpec::sliding_window comes with the spec readers written beside the
+// engine; the check runs once both are merged (skipped before).
+template <class Spec>
+void expect_refusal_past_the_sliding_window() {
+  if constexpr (requires(Spec s) { s.sliding_window = 8; }) {
+    CanonicalModel m = test::tiny_model(Family::Llama);
+    Spec& spec = m.spec;
+    spec.sliding_window = 8;
+    const Model model(std::move(m));
+    ThreadPool pool(1);
+    Forward<double> f(model, pool);
+    DecodeState<double> state(model.spec().layers);
+    const std::span<const uint32_t> all(kTokens);
+    forward_tokens<double>(f, state, all.first(8), true);  // the whole window: full causal attention
+    try {
+      forward_tokens<double>(f, state, all.subspan(8, 1), true);
+      FAIL() << "no error";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.id(), "forward.sliding_window");
+      EXPECT_NE(std::string(e.what()).find("position 8"), std::string::npos) << e.what();
+    }
+  } else {
+    GTEST_SKIP() << "ModelSpec has no sliding_window on this branch";
+  }
+}
+
+TEST(Forward, RefusesPositionsPastTheSlidingWindow) { expect_refusal_past_the_sliding_window<ModelSpec>(); }
+
 TEST(Model, RefusesWrongShapesAndSupraLayersBeforeRunning) {
   CanonicalModel m = test::tiny_model(Family::Llama);
   m.spec.ffn = 40;  // the tensors are 48 wide
