@@ -44,7 +44,8 @@ class InitTensorSource final : public TensorSource {
  public:
   InitTensorSource(TensorInfo info, NewTensor t, uint64_t key) : TensorSource(std::move(info)), t_(std::move(t)), key_(key) {}
 
-  void read(uint64_t offset, std::span<std::byte> out, CastStats*) const override {
+ private:
+  void read_range(uint64_t offset, std::span<std::byte> out, CastStats*) const override {
     const size_t es = dtype_size(info().dtype);
     const uint64_t first = offset / es, cols = t_.shape.size() == 2 ? t_.shape[1] : 1;
     for (uint64_t k = 0; k < out.size() / es; ++k) {
@@ -61,7 +62,6 @@ class InitTensorSource final : public TensorSource {
     }
   }
 
- private:
   NewTensor t_;
   uint64_t key_;
 };

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
 #include <immintrin.h>
 #define SUPRA_X86 1
 #endif
@@ -154,9 +155,14 @@ SUPRA_AVX2 size_t f16_to_f32_avx2(const std::byte* src, std::byte* dst, size_t c
   return i;
 }
 
+// F16C straight from CPUID (leaf 1, ECX bit 29): clang 14 has no
+// __builtin_cpu_supports("f16c"), and the AVX2 check already covers the OS
+// saving YMM registers.
 bool detect() {
   __builtin_cpu_init();
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c");
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  const bool f16c = __get_cpuid(1, &eax, &ebx, &ecx, &edx) && (ecx & bit_F16C);
+  return __builtin_cpu_supports("avx2") && f16c;
 }
 #endif
 

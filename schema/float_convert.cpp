@@ -188,6 +188,7 @@ float f64_to_f32_round_odd(double d) {
 
 void cast_elements(DType from, const std::byte* src, DType to, std::byte* dst,
                    size_t count, CastStats& stats) {
+  if (count == 0) return;  // src/dst may be null for an empty tensor: memcpy(null, null, 0) is UB
   if (from == to) {
     std::memcpy(dst, src, count * dtype_size(from));
     return;

@@ -156,7 +156,15 @@ ModelSpec spec_from_meta_params(const json& p, uint64_t vocab_rows, const std::s
     const uint64_t multiple_of = get_count(p, "multiple_of", source).value_or(256);
     if (multiple_of == 0) throw bad_input("spec.102", {source, {}, {}}, "multiple_of is 0");
     uint64_t ffn_width = 2 * (4 * s.hidden) / 3;
-    if (auto m = get_real(p, "ffn_dim_multiplier", source)) ffn_width = uint64_t(*m * double(ffn_width));
+    if (auto m = get_real(p, "ffn_dim_multiplier", source)) {
+      // Converting a double outside uint64's range is undefined: refuse first
+      // (no FFN is 2^40 wide).
+      const double scaled = *m * double(ffn_width);
+      if (!(scaled >= 1) || scaled >= 0x1p40)
+        throw bad_input("spec.102", {source, {}, {}},
+                        "ffn_dim_multiplier " + std::to_string(*m) + " gives no valid FFN width");
+      ffn_width = uint64_t(scaled);
+    }
     s.ffn = multiple_of * ((ffn_width + multiple_of - 1) / multiple_of);
   }
   s.norm_eps = get_real(p, "norm_eps", source).value_or(1e-5);

@@ -19,9 +19,9 @@ class StridedTensorSource final : public TensorSource {
   StridedTensorSource(TensorInfo info, std::shared_ptr<const void> owner,
                       std::span<const std::byte> storage, uint64_t storage_offset,
                       std::vector<uint64_t> strides);
-  void read(uint64_t offset, std::span<std::byte> out, CastStats* stats) const override;
 
  private:
+  void read_range(uint64_t offset, std::span<std::byte> out, CastStats* stats) const override;
   std::shared_ptr<const void> owner_;
   std::span<const std::byte> storage_;
   uint64_t storage_offset_;

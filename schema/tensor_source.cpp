@@ -1,10 +1,12 @@
 #include "schema/tensor_source.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 
 #include "schema/error.hpp"
 #include "schema/mapped_file.hpp"
+#include "schema/read_scratch.hpp"
 
 namespace supra {
 
@@ -32,26 +34,30 @@ std::string TensorInfo::shape_string() const {
   return s + "]";
 }
 
+void TensorSource::read(uint64_t offset, std::span<std::byte> out, CastStats* stats) const {
+  const uint64_t total = info_.nbytes(), elem = dtype_size(info_.dtype);
+  const auto range = [&] {
+    return "read of bytes [" + std::to_string(offset) + ", +" + std::to_string(out.size()) + ") of tensor '" +
+           info_.name + "'";
+  };
+  if (offset > total || out.size() > total - offset)
+    throw std::out_of_range(range() + " is outside its " + std::to_string(total) + " bytes");
+  if (offset % elem || out.size() % elem)
+    throw std::out_of_range(range() + " does not fall on its " + std::to_string(elem) + "-byte elements");
+  if (!out.empty()) read_range(offset, out, stats);
+}
+
 std::vector<std::byte> TensorSource::read_all(CastStats* stats) const {
   std::vector<std::byte> bytes(info_.nbytes());
   read(0, bytes, stats);
   return bytes;
 }
 
-namespace {
-void check_range(const TensorInfo& info, uint64_t offset, size_t size) {
-  const uint64_t total = info.nbytes();
-  if (offset > total || size > total - offset)
-    throw std::out_of_range("read past the end of tensor '" + info.name + "'");
-}
-}  // namespace
-
 FileTensorSource::FileTensorSource(TensorInfo info, std::shared_ptr<const MappedFile> file,
                                    uint64_t offset)
     : TensorSource(std::move(info)), file_(std::move(file)), offset_(offset) {}
 
-void FileTensorSource::read(uint64_t offset, std::span<std::byte> out, CastStats*) const {
-  check_range(info(), offset, out.size());
+void FileTensorSource::read_range(uint64_t offset, std::span<std::byte> out, CastStats*) const {
   file_->read_at(offset_ + offset, out);
 }
 
@@ -61,9 +67,8 @@ MemoryTensorSource::MemoryTensorSource(TensorInfo info, std::vector<std::byte> b
     throw std::invalid_argument("MemoryTensorSource: byte count does not match shape");
 }
 
-void MemoryTensorSource::read(uint64_t offset, std::span<std::byte> out, CastStats*) const {
-  check_range(info(), offset, out.size());
-  if (!out.empty()) std::memcpy(out.data(), bytes_.data() + offset, out.size());
+void MemoryTensorSource::read_range(uint64_t offset, std::span<std::byte> out, CastStats*) const {
+  std::memcpy(out.data(), bytes_.data() + offset, out.size());
 }
 
 CastTensorSource::CastTensorSource(TensorPtr input, DType to)
@@ -72,18 +77,22 @@ CastTensorSource::CastTensorSource(TensorPtr input, DType to)
     throw std::invalid_argument("CastTensorSource: only floating-point tensors are cast");
 }
 
-void CastTensorSource::read(uint64_t offset, std::span<std::byte> out, CastStats* stats) const {
-  check_range(info(), offset, out.size());
-  const size_t out_size = dtype_size(info().dtype);
-  const size_t in_size = dtype_size(input_->info().dtype);
-  const uint64_t first = offset / out_size;
-  const size_t count = out.size() / out_size;
-  // A per-thread scratch buffer: chunked reads keep it small and reused.
-  thread_local std::vector<std::byte> scratch;
-  scratch.resize(count * in_size);
+void CastTensorSource::read_range(uint64_t offset, std::span<std::byte> out, CastStats* stats) const {
+  // Pieces of at most 256 Ki elements: a writer's 256 KiB chunk is one piece,
+  // and a whole-tensor read does not need scratch the size of the tensor.
+  constexpr uint64_t kPieceElements = 1u << 18;
+  const DType from = input_->info().dtype, to = info().dtype;
+  const size_t out_size = dtype_size(to), in_size = dtype_size(from);
+  const uint64_t first = offset / out_size, count = out.size() / out_size;
+  ReadScratch scratch(size_t(std::min(count, kPieceElements) * in_size));
   CastStats local;
-  input_->read(first * in_size, scratch, stats);
-  cast_elements(input_->info().dtype, scratch.data(), info().dtype, out.data(), count, local);
+  for (uint64_t done = 0; done < count;) {
+    const uint64_t n = std::min(count - done, kPieceElements);
+    const std::span<std::byte> in = scratch.bytes().first(size_t(n * in_size));
+    input_->read((first + done) * in_size, in, stats);
+    cast_elements(from, in.data(), to, out.data() + done * out_size, size_t(n), local);
+    done += n;
+  }
   if (stats) stats->add(local);
 }
 
@@ -99,12 +108,12 @@ class RenamedTensorSource final : public TensorSource {
   RenamedTensorSource(TensorPtr input, std::string name)
       : TensorSource(TensorInfo{std::move(name), input->info().dtype, input->info().shape}),
         input_(std::move(input)) {}
-  void read(uint64_t offset, std::span<std::byte> out, CastStats* stats) const override {
-    input_->read(offset, out, stats);
-  }
   std::optional<FileSpan> file_span() const override { return input_->file_span(); }
 
  private:
+  void read_range(uint64_t offset, std::span<std::byte> out, CastStats* stats) const override {
+    input_->read(offset, out, stats);
+  }
   TensorPtr input_;
 };
 }  // namespace

@@ -45,10 +45,11 @@ class TensorSource {
   const std::string& name() const { return info_.name; }
 
   // Fills `out` with bytes [offset, offset + out.size()) of the tensor's
-  // row-major little-endian data. `offset` and `out.size()` are multiples of
-  // the element size. Cast overflow counts are added to `stats` when given.
-  virtual void read(uint64_t offset, std::span<std::byte> out,
-                    CastStats* stats = nullptr) const = 0;
+  // row-major little-endian data. Cast overflow counts are added to `stats`
+  // when given. Throws std::out_of_range naming the tensor, offset and size
+  // unless the range lies inside the tensor and `offset` and `out.size()`
+  // are multiples of the element size. Safe to call from several threads.
+  void read(uint64_t offset, std::span<std::byte> out, CastStats* stats = nullptr) const;
 
   // The bytes unchanged in a file, if that is where they are.
   virtual std::optional<FileSpan> file_span() const { return std::nullopt; }
@@ -57,6 +58,12 @@ class TensorSource {
   std::vector<std::byte> read_all(CastStats* stats = nullptr) const;
 
  private:
+  // What read() does once it has checked the range, which is non-empty,
+  // inside the tensor and aligned to elements. Scratch memory comes from a
+  // ReadScratch (schema/read_scratch.hpp), never from a buffer shared with
+  // other reads: sources nest, and a read runs inside another source's read.
+  virtual void read_range(uint64_t offset, std::span<std::byte> out, CastStats* stats) const = 0;
+
   TensorInfo info_;
 };
 
@@ -66,10 +73,10 @@ using TensorPtr = std::shared_ptr<const TensorSource>;
 class FileTensorSource final : public TensorSource {
  public:
   FileTensorSource(TensorInfo info, std::shared_ptr<const MappedFile> file, uint64_t offset);
-  void read(uint64_t offset, std::span<std::byte> out, CastStats* stats) const override;
   std::optional<FileSpan> file_span() const override { return FileSpan{file_, offset_}; }
 
  private:
+  void read_range(uint64_t offset, std::span<std::byte> out, CastStats* stats) const override;
   std::shared_ptr<const MappedFile> file_;
   uint64_t offset_;
 };
@@ -78,9 +85,9 @@ class FileTensorSource final : public TensorSource {
 class MemoryTensorSource final : public TensorSource {
  public:
   MemoryTensorSource(TensorInfo info, std::vector<std::byte> bytes);
-  void read(uint64_t offset, std::span<std::byte> out, CastStats* stats) const override;
 
  private:
+  void read_range(uint64_t offset, std::span<std::byte> out, CastStats* stats) const override;
   std::vector<std::byte> bytes_;
 };
 
@@ -88,10 +95,10 @@ class MemoryTensorSource final : public TensorSource {
 class CastTensorSource final : public TensorSource {
  public:
   CastTensorSource(TensorPtr input, DType to);
-  void read(uint64_t offset, std::span<std::byte> out, CastStats* stats) const override;
   const TensorPtr& input() const { return input_; }
 
  private:
+  void read_range(uint64_t offset, std::span<std::byte> out, CastStats* stats) const override;
   TensorPtr input_;
 };
 

@@ -90,7 +90,8 @@ void add_inspect_command(CLI::App& app, Action& action) {
       options.read.strip_module_prefix = args->strip_module;
       const auto report = inspect_checkpoint(args->path, options);
       if (args->json)
-        std::cout << report.dump(2) << "\n";
+        // Names and metadata come from the file: invalid UTF-8 is shown as U+FFFD, not a crash.
+        std::cout << report.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
       else
         print_text(report, args->stats);
       return 0;

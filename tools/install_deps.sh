@@ -11,6 +11,7 @@ packages=(
   python3-torch python3-numpy python3-h5py   # fixtures and interop tests (/usr/bin/python3)
   time                                       # /usr/bin/time for peak-memory figures in bench/
   zstd                                       # bench/archive_bench.sh compares with the zstd CLI
+  chromium                                   # renders validate's HTML report in tests/interop/test_report_html.py
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,5 +1,6 @@
 // supra: convert, linearize and validate transformer checkpoints.
-// Exit codes: 0 ok, 2 usage error, 3 bad input, 4 I/O error, 5 internal error.
+// Exit codes: 0 ok, 2 usage error, 3 bad input, 4 I/O error, 5 internal error,
+// 6 compared and different (validate: parity failed; diff: tensors differ).
 #include <cstdio>
 #include <iostream>
 
@@ -14,6 +15,10 @@ int main(int argc, char** argv) {
   supra::cli::add_inspect_command(app, action);
   supra::cli::add_convert_command(app, action);
   supra::cli::add_demo_model_command(app, action);
+  supra::cli::add_validate_command(app, action);
+  supra::cli::add_diff_command(app, action);
+  supra::cli::add_logits_command(app, action);
+  supra::cli::add_generate_command(app, action);
   supra::cli::add_linearize_command(app, action);
   try {
     app.parse(argc, argv);

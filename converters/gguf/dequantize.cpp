@@ -8,6 +8,7 @@
 #include "converters/gguf/ggml_types.hpp"
 #include "schema/float_convert.hpp"
 #include "schema/mapped_file.hpp"
+#include "schema/read_scratch.hpp"
 
 namespace supra {
 namespace {
@@ -236,37 +237,47 @@ void dequantize_blocks(uint32_t ggml_type, const std::byte* src, size_t n_blocks
   for (size_t i = 0; i < n_blocks; ++i) decode(p + i * t->type_size, dst + i * t->block_size);
 }
 
+namespace {
+uint64_t quantized_bytes(const TensorInfo& info, uint32_t ggml_type) {
+  const GgmlType* t = find_ggml_type(ggml_type);
+  if (!can_dequantize(ggml_type) || !t || info.numel() % t->block_size != 0)
+    throw std::invalid_argument("DequantizedTensorSource: bad type or shape for '" + info.name + "'");
+  return info.numel() / t->block_size * t->type_size;
+}
+}  // namespace
+
+DequantizedTensorSource::DequantizedTensorSource(std::string name, std::vector<uint64_t> shape,
+                                                 uint32_t ggml_type, TensorPtr blocks)
+    : TensorSource(TensorInfo{std::move(name), DType::F32, std::move(shape)}),
+      ggml_type_(ggml_type), blocks_(std::move(blocks)) {
+  if (blocks_->info().dtype != DType::U8 || blocks_->info().nbytes() != quantized_bytes(info(), ggml_type))
+    throw std::invalid_argument("DequantizedTensorSource: blocks of '" + info().name + "' have the wrong size");
+}
+
 DequantizedTensorSource::DequantizedTensorSource(std::string name, std::vector<uint64_t> shape,
                                                  uint32_t ggml_type, std::shared_ptr<const MappedFile> file,
                                                  uint64_t offset)
-    : TensorSource(TensorInfo{std::move(name), DType::F32, std::move(shape)}),
-      ggml_type_(ggml_type), file_(std::move(file)), offset_(offset) {
-  const GgmlType* t = find_ggml_type(ggml_type);
-  if (!can_dequantize(ggml_type) || !t || info().numel() % t->block_size != 0)
-    throw std::invalid_argument("DequantizedTensorSource: bad type or shape for '" + info().name + "'");
+    : TensorSource(TensorInfo{std::move(name), DType::F32, std::move(shape)}), ggml_type_(ggml_type) {
+  TensorInfo raw{info().name, DType::U8, {quantized_bytes(info(), ggml_type)}};
+  blocks_ = std::make_shared<FileTensorSource>(std::move(raw), std::move(file), offset);
 }
 
-void DequantizedTensorSource::read(uint64_t offset, std::span<std::byte> out, CastStats*) const {
-  const uint64_t total = info().nbytes();
-  if (offset > total || out.size() > total - offset || offset % 4 || out.size() % 4)
-    throw std::out_of_range("read past the end of tensor '" + info().name + "'");
-  if (out.empty()) return;
+void DequantizedTensorSource::read_range(uint64_t offset, std::span<std::byte> out, CastStats* stats) const {
   const GgmlType& t = *find_ggml_type(ggml_type_);
   const uint64_t first = offset / 4, end = first + out.size() / 4;  // element range
+  const uint64_t first_block = first / t.block_size, end_block = (end + t.block_size - 1) / t.block_size;
   // Batches of whole blocks: ~1 MiB of quantized input at a time.
-  const uint64_t batch_blocks = std::max<uint64_t>(1, (1u << 20) / t.type_size);
-  std::vector<std::byte> raw;
-  std::vector<float> decoded;
-  for (uint64_t block = first / t.block_size; block * t.block_size < end;) {
-    const uint64_t last_block = (end + t.block_size - 1) / t.block_size;
-    const uint64_t n = std::min(batch_blocks, last_block - block);
-    raw.resize(size_t(n * t.type_size));
-    decoded.resize(size_t(n * t.block_size));
-    file_->read_at(offset_ + block * t.type_size, raw);
-    dequantize_blocks(ggml_type_, raw.data(), size_t(n), decoded.data());
+  const uint64_t batch_blocks = std::min(end_block - first_block, std::max<uint64_t>(1, (1u << 20) / t.type_size));
+  ReadScratch raw(size_t(batch_blocks * t.type_size)), decoded(size_t(batch_blocks * t.block_size * 4));
+  for (uint64_t block = first_block; block < end_block;) {
+    const uint64_t n = std::min(batch_blocks, end_block - block);
+    const std::span<std::byte> in = raw.bytes().first(size_t(n * t.type_size));
+    blocks_->read(block * t.type_size, in, stats);
+    const std::span<float> y = decoded.as<float>();
+    dequantize_blocks(ggml_type_, in.data(), size_t(n), y.data());
     const uint64_t lo = std::max(first, block * t.block_size);
     const uint64_t hi = std::min(end, (block + n) * t.block_size);
-    std::memcpy(out.data() + (lo - first) * 4, decoded.data() + (lo - block * t.block_size), size_t((hi - lo) * 4));
+    std::memcpy(out.data() + (lo - first) * 4, y.data() + (lo - block * t.block_size), size_t((hi - lo) * 4));
     block += n;
   }
 }

@@ -17,20 +17,23 @@ bool can_dequantize(uint32_t ggml_type);
 // n_blocks * block_size floats at `dst`. `ggml_type` must satisfy can_dequantize.
 void dequantize_blocks(uint32_t ggml_type, const std::byte* src, size_t n_blocks, float* dst);
 
-// A quantized tensor in a file, seen as F32: reads whole blocks around the
-// requested range in bounded batches, so memory stays flat on huge tensors.
-// `shape` is row-major; its element count is a multiple of the block size.
+// A quantized tensor seen as F32: reads whole blocks around the requested
+// range in bounded batches, so memory stays flat on huge tensors. `blocks`
+// holds its ggml blocks (a U8 tensor of the quantized size: a range of a
+// GGUF file, or a Q8_0TensorSource). `shape` is row-major; its element count
+// is a multiple of the block size.
 class DequantizedTensorSource final : public TensorSource {
  public:
+  DequantizedTensorSource(std::string name, std::vector<uint64_t> shape, uint32_t ggml_type, TensorPtr blocks);
+  // The blocks at `offset` of `file`.
   DequantizedTensorSource(std::string name, std::vector<uint64_t> shape, uint32_t ggml_type,
                           std::shared_ptr<const MappedFile> file, uint64_t offset);
-  void read(uint64_t offset, std::span<std::byte> out, CastStats* stats) const override;
   uint32_t ggml_type() const { return ggml_type_; }
 
  private:
+  void read_range(uint64_t offset, std::span<std::byte> out, CastStats* stats) const override;
   uint32_t ggml_type_;
-  std::shared_ptr<const MappedFile> file_;
-  uint64_t offset_;
+  TensorPtr blocks_;
 };
 
 }  // namespace supra

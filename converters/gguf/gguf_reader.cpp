@@ -7,6 +7,7 @@
 
 #include "converters/gguf/dequantize.hpp"
 #include "converters/gguf/ggml_types.hpp"
+#include "converters/json_strict.hpp"
 #include "schema/error.hpp"
 
 namespace supra {
@@ -18,6 +19,12 @@ constexpr uint64_t kMaxArrayElements = 1ull << 30;  // GGUF_MAX_ARRAY_ELEMENTS
 // Fewest bytes a KV / a tensor info can take; bounds counts before any allocation.
 constexpr uint64_t kMinKvBytes = 8 + 1 + 4 + 1;
 constexpr uint64_t kMinTensorInfoBytes = 8 + 4 + 4 + 8;
+// Memory the parsed metadata may take: a 1-byte u8 array element becomes a
+// GgufValue and a JSON value (~110 bytes), so without a budget a 25 MB file
+// takes 3 GB. Real metadata (a 256 K vocabulary) takes under 100 MB.
+constexpr uint64_t kBaseMetadataBudget = 256ull << 20;
+constexpr uint64_t kMetadataBytesPerFileByte = 4;
+constexpr uint64_t kBytesPerParsedValue = sizeof(GgufValue) + sizeof(nlohmann::ordered_json);
 
 // Reads little-endian fields from the mapped header, checking every length
 // against the bytes that are left.
@@ -85,11 +92,36 @@ GgufValue read_scalar(Cursor& c, GgufValueType t) {
   throw std::logic_error("read_scalar: not a scalar type");
 }
 
-GgufValue read_value(Cursor& c, uint32_t raw_type, const std::string& key, uint64_t type_at) {
+// Counts the memory of parsed values against the file's metadata budget (gguf.129).
+class MetadataBudget {
+ public:
+  explicit MetadataBudget(uint64_t file_size) : limit_(kBaseMetadataBudget + kMetadataBytesPerFileByte * file_size) {}
+  void charge(const Cursor& c, uint64_t at, const std::string& key, uint64_t values, uint64_t text_bytes) {
+    used_ += values * kBytesPerParsedValue + 2 * text_bytes;  // strings are held twice (value and JSON)
+    if (used_ > limit_)
+      throw bad_input("gguf.129", {c.file(), {}, at},
+                      fmt::format("metadata up to key '{}' takes more than {} MiB in memory: refused as a memory bomb",
+                                  key, limit_ >> 20));
+  }
+
+ private:
+  uint64_t limit_, used_ = 0;
+};
+
+void check_utf8(const Cursor& c, const std::string& text, uint64_t at, const char* what, const std::string& tensor) {
+  if (first_invalid_utf8(text))
+    throw bad_input("gguf.128", {c.file(), tensor, at}, fmt::format("{} is not valid UTF-8", what));
+}
+
+GgufValue read_value(Cursor& c, uint32_t raw_type, const std::string& key, uint64_t type_at, MetadataBudget& budget) {
   if (raw_type >= kGgufValueTypeCount)
     throw bad_input("gguf.111", {c.file(), {}, type_at}, fmt::format("key '{}' has unknown value type {}", key, raw_type));
   const auto type = static_cast<GgufValueType>(raw_type);
-  if (type != GgufValueType::ARRAY) return read_scalar(c, type);
+  if (type != GgufValueType::ARRAY) {
+    GgufValue v = read_scalar(c, type);
+    budget.charge(c, type_at, key, 1, v.s.size());
+    return v;
+  }
 
   const uint64_t elem_at = c.pos();
   const uint32_t raw_elem = c.get<uint32_t>("an array element type");
@@ -105,9 +137,13 @@ GgufValue read_value(Cursor& c, uint32_t raw_type, const std::string& key, uint6
     throw bad_input("gguf.113", {c.file(), {}, count_at},
                     fmt::format("array '{}' claims {} elements but only {} bytes follow (limit {} elements)", key,
                                 count, c.remaining(), kMaxArrayElements));
+  budget.charge(c, count_at, key, count, 0);
   std::vector<GgufValue> items;
   items.reserve(size_t(count));
-  for (uint64_t i = 0; i < count; ++i) items.push_back(read_scalar(c, elem));
+  for (uint64_t i = 0; i < count; ++i) {
+    items.push_back(read_scalar(c, elem));
+    if (!items.back().s.empty()) budget.charge(c, count_at, key, 0, items.back().s.size());
+  }
   return GgufValue::array(elem, std::move(items));
 }
 
@@ -115,14 +151,16 @@ uint64_t pad_to(uint64_t x, uint64_t alignment) { return (x + alignment - 1) / a
 
 void read_kvs(Cursor& c, GgufFile& g, uint64_t n_kv) {
   std::set<std::string> seen;
+  MetadataBudget budget(c.remaining() + c.pos());
   for (uint64_t i = 0; i < n_kv; ++i) {
     const uint64_t at = c.pos();
     std::string key = c.string("a key");
     if (key.empty()) throw bad_input("gguf.109", {c.file(), {}, at}, fmt::format("key #{} is empty", i));
+    check_utf8(c, key, at, "a key", {});
     if (!seen.insert(key).second) throw bad_input("gguf.110", {c.file(), {}, at}, "duplicate key '" + key + "'");
     const uint64_t type_at = c.pos();
     const uint32_t type = c.get<uint32_t>("a value type");
-    GgufValue value = read_value(c, type, key, type_at);
+    GgufValue value = read_value(c, type, key, type_at, budget);
     if (key == "general.alignment") {
       if (value.type != GgufValueType::U32)
         throw bad_input("gguf.114", {c.file(), {}, at},
@@ -142,6 +180,7 @@ void read_tensor_infos(Cursor& c, GgufFile& g, uint64_t n_tensors) {
     GgufTensorInfo t;
     t.info_offset = c.pos();
     t.name = c.string("a tensor name");
+    check_utf8(c, t.name, t.info_offset, "the tensor name", {});
     const ErrorContext where{c.file(), t.name, t.info_offset};
     if (t.name.size() > kGgufMaxNameBytes)
       throw bad_input("gguf.116", where, fmt::format("tensor name is {} bytes; ggml allows at most {}", t.name.size(),

@@ -4,9 +4,9 @@
 #include <cmath>
 #include <cstring>
 #include <stdexcept>
-#include <vector>
 
 #include "schema/float_convert.hpp"
+#include "schema/read_scratch.hpp"
 
 namespace supra {
 
@@ -64,25 +64,20 @@ Q8_0TensorSource::Q8_0TensorSource(TensorPtr input)
       cols_(input_->info().shape[1]),
       row_bytes_(cols_ / kQ8_0BlockElements * kQ8_0BlockBytes) {}
 
-void Q8_0TensorSource::read(uint64_t offset, std::span<std::byte> out, CastStats* stats) const {
-  const uint64_t total = info().nbytes();
-  if (offset > total || out.size() > total - offset)
-    throw std::out_of_range("read past the end of tensor '" + info().name + "'");
-  if (out.empty()) return;
-  // Rows per batch: about 1 MiB of f32 input, at least one row.
-  const uint64_t batch_rows = std::max<uint64_t>(1, (1u << 20) / (cols_ * 4));
+void Q8_0TensorSource::read_range(uint64_t offset, std::span<std::byte> out, CastStats* stats) const {
   const uint64_t end = offset + out.size();
-  std::vector<float> rows;
-  std::vector<std::byte> quantized;
-  for (uint64_t row = offset / row_bytes_; row * row_bytes_ < end;) {
-    const uint64_t n = std::min(batch_rows, (end + row_bytes_ - 1) / row_bytes_ - row);
-    rows.resize(size_t(n * cols_));
-    quantized.resize(size_t(n * row_bytes_));
-    input_->read(row * cols_ * 4, std::as_writable_bytes(std::span(rows)), stats);
-    quantize_q8_0(rows.data(), size_t(n * cols_ / kQ8_0BlockElements), quantized.data());
+  const uint64_t first_row = offset / row_bytes_, end_row = (end + row_bytes_ - 1) / row_bytes_;
+  // Rows per batch: about 1 MiB of f32 input, at least one row.
+  const uint64_t batch_rows = std::min(end_row - first_row, std::max<uint64_t>(1, (1u << 20) / (cols_ * 4)));
+  ReadScratch rows(size_t(batch_rows * cols_ * 4)), quantized(size_t(batch_rows * row_bytes_));
+  for (uint64_t row = first_row; row < end_row;) {
+    const uint64_t n = std::min(batch_rows, end_row - row);
+    const std::span<float> x = rows.as<float>().first(size_t(n * cols_));
+    input_->read(row * cols_ * 4, std::as_writable_bytes(x), stats);
+    quantize_q8_0(x.data(), size_t(n * cols_ / kQ8_0BlockElements), quantized.bytes().data());
     const uint64_t lo = std::max(offset, row * row_bytes_);
     const uint64_t hi = std::min(end, (row + n) * row_bytes_);
-    std::memcpy(out.data() + (lo - offset), quantized.data() + (lo - row * row_bytes_), size_t(hi - lo));
+    std::memcpy(out.data() + (lo - offset), quantized.bytes().data() + (lo - row * row_bytes_), size_t(hi - lo));
     row += n;
   }
 }

@@ -23,11 +23,11 @@ class Q8_0TensorSource final : public TensorSource {
  public:
   // `input`: a floating-point tensor of rank 2 whose last dim is a multiple of 32.
   explicit Q8_0TensorSource(TensorPtr input);
-  void read(uint64_t offset, std::span<std::byte> out, CastStats* stats) const override;
   const std::vector<uint64_t>& logical_shape() const { return input_->info().shape; }
   static uint64_t quantized_size(const std::vector<uint64_t>& shape);
 
  private:
+  void read_range(uint64_t offset, std::span<std::byte> out, CastStats* stats) const override;
   TensorPtr input_;  // the input as F32
   uint64_t cols_;
   uint64_t row_bytes_;

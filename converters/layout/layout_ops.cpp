@@ -5,18 +5,13 @@
 #include <stdexcept>
 
 #include "schema/error.hpp"
+#include "schema/read_scratch.hpp"
 
 namespace supra {
 namespace {
 
 [[noreturn]] void bad_shape(const std::string& tensor, const std::string& detail) {
   throw bad_input("layout.101", {{}, tensor, {}}, detail);
-}
-
-void check_read(const TensorInfo& info, uint64_t offset, size_t size) {
-  const uint64_t total = info.nbytes();
-  if (offset > total || size > total - offset)
-    throw std::out_of_range("read past the end of tensor '" + info.name + "'");
 }
 
 // Bytes in one slice along dim `dim` of everything after it: prod(shape[dim+1..]) * esz.
@@ -26,16 +21,38 @@ uint64_t inner_bytes(const TensorInfo& info, size_t dim) {
   return n;
 }
 
-uint64_t outer_count(const TensorInfo& info, size_t dim) {
-  uint64_t n = 1;
-  for (size_t d = 0; d < dim; ++d) n *= info.shape[d];
-  return n;
-}
+// A source whose every output byte is a byte of one of its inputs, in runs:
+// the row permutation, concat and slice. Subclasses say where output byte
+// `pos` comes from; the walk over a requested range is written once, here.
+class PiecewiseSource : public TensorSource {
+ public:
+  using TensorSource::TensorSource;
 
-class RowPermutationSource final : public TensorSource {
+ protected:
+  // Output byte `pos` is byte `offset` of `input`, and the `length` bytes
+  // from there on (length > 0) are contiguous in that input.
+  struct Piece {
+    const TensorSource* input;
+    uint64_t offset;
+    uint64_t length;
+  };
+  virtual Piece locate(uint64_t pos) const = 0;
+
+ private:
+  void read_range(uint64_t offset, std::span<std::byte> out, CastStats* stats) const final {
+    for (size_t done = 0; done < out.size();) {
+      const Piece p = locate(offset + done);
+      const size_t n = size_t(std::min<uint64_t>(p.length, out.size() - done));
+      p.input->read(p.offset, out.subspan(done, n), stats);
+      done += n;
+    }
+  }
+};
+
+class RowPermutationSource final : public PiecewiseSource {
  public:
   RowPermutationSource(TensorPtr input, std::vector<uint64_t> rows, std::string name)
-      : TensorSource(TensorInfo{std::move(name), input->info().dtype, input->info().shape}),
+      : PiecewiseSource(TensorInfo{std::move(name), input->info().dtype, input->info().shape}),
         input_(std::move(input)),
         rows_(std::move(rows)) {
     const TensorInfo& in = input_->info();
@@ -49,79 +66,59 @@ class RowPermutationSource final : public TensorSource {
     row_bytes_ = in.shape[0] ? in.nbytes() / in.shape[0] : 0;
   }
 
-  void read(uint64_t offset, std::span<std::byte> out, CastStats* stats) const override {
-    check_read(info(), offset, out.size());
-    size_t done = 0;
-    while (done < out.size()) {
-      const uint64_t pos = offset + done;
-      const uint64_t row = pos / row_bytes_, within = pos % row_bytes_;
-      const size_t n = size_t(std::min<uint64_t>(row_bytes_ - within, out.size() - done));
-      input_->read(rows_[row] * row_bytes_ + within, out.subspan(done, n), stats);
-      done += n;
-    }
+ private:
+  Piece locate(uint64_t pos) const override {
+    const uint64_t row = pos / row_bytes_, within = pos % row_bytes_;
+    return {input_.get(), rows_[row] * row_bytes_ + within, row_bytes_ - within};
   }
 
- private:
   TensorPtr input_;
   std::vector<uint64_t> rows_;
   uint64_t row_bytes_ = 0;
 };
 
-class ConcatSource final : public TensorSource {
+// Output blocks (one per index of the dims before `dim`) are the inputs'
+// blocks side by side.
+class ConcatSource final : public PiecewiseSource {
  public:
   ConcatSource(TensorInfo info, std::vector<TensorPtr> inputs, size_t dim)
-      : TensorSource(std::move(info)), inputs_(std::move(inputs)) {
-    outer_ = outer_count(this->info(), dim);
+      : PiecewiseSource(std::move(info)), inputs_(std::move(inputs)) {
     for (const auto& t : inputs_) {
       part_bytes_.push_back(t->info().shape[dim] * inner_bytes(t->info(), dim));
       block_bytes_ += part_bytes_.back();
     }
   }
 
-  void read(uint64_t offset, std::span<std::byte> out, CastStats* stats) const override {
-    check_read(info(), offset, out.size());
-    size_t done = 0;
-    while (done < out.size()) {
-      const uint64_t pos = offset + done;
-      const uint64_t block = pos / block_bytes_;
-      uint64_t within = pos % block_bytes_;
-      size_t part = 0;
-      while (within >= part_bytes_[part]) within -= part_bytes_[part++];
-      const size_t n = size_t(std::min<uint64_t>(part_bytes_[part] - within, out.size() - done));
-      inputs_[part]->read(block * part_bytes_[part] + within, out.subspan(done, n), stats);
-      done += n;
-    }
+ private:
+  Piece locate(uint64_t pos) const override {
+    const uint64_t block = pos / block_bytes_;
+    uint64_t within = pos % block_bytes_;
+    size_t part = 0;
+    while (within >= part_bytes_[part]) within -= part_bytes_[part++];  // skips empty parts
+    return {inputs_[part].get(), block * part_bytes_[part] + within, part_bytes_[part] - within};
   }
 
- private:
   std::vector<TensorPtr> inputs_;
   std::vector<uint64_t> part_bytes_;
-  uint64_t block_bytes_ = 0, outer_ = 0;
+  uint64_t block_bytes_ = 0;
 };
 
-class SliceSource final : public TensorSource {
+class SliceSource final : public PiecewiseSource {
  public:
   SliceSource(TensorInfo info, TensorPtr input, size_t dim, uint64_t start)
-      : TensorSource(std::move(info)), input_(std::move(input)) {
+      : PiecewiseSource(std::move(info)), input_(std::move(input)) {
     const uint64_t inner = inner_bytes(input_->info(), dim);
     in_block_ = input_->info().shape[dim] * inner;
     out_block_ = this->info().shape[dim] * inner;
     start_bytes_ = start * inner;
   }
 
-  void read(uint64_t offset, std::span<std::byte> out, CastStats* stats) const override {
-    check_read(info(), offset, out.size());
-    size_t done = 0;
-    while (done < out.size()) {
-      const uint64_t pos = offset + done;
-      const uint64_t block = pos / out_block_, within = pos % out_block_;
-      const size_t n = size_t(std::min<uint64_t>(out_block_ - within, out.size() - done));
-      input_->read(block * in_block_ + start_bytes_ + within, out.subspan(done, n), stats);
-      done += n;
-    }
+ private:
+  Piece locate(uint64_t pos) const override {
+    const uint64_t block = pos / out_block_, within = pos % out_block_;
+    return {input_.get(), block * in_block_ + start_bytes_ + within, out_block_ - within};
   }
 
- private:
   TensorPtr input_;
   uint64_t in_block_ = 0, out_block_ = 0, start_bytes_ = 0;
 };
@@ -133,26 +130,27 @@ class TransposeSource final : public TensorSource {
                                 {input->info().shape.at(1), input->info().shape.at(0)}}),
         input_(std::move(input)) {}
 
+ private:
   // Output rows [r0, r1] are input columns [r0, r1]: one contiguous read per
-  // input row, so the scratch stays near the size of `out`.
-  void read(uint64_t offset, std::span<std::byte> out, CastStats* stats) const override {
-    check_read(info(), offset, out.size());
-    if (out.empty()) return;
+  // input row, so the scratch stays near the size of `out`. A read inside
+  // one output row needs only the input rows of its columns (nested
+  // transposes would otherwise multiply small reads by m per level).
+  void read_range(uint64_t offset, std::span<std::byte> out, CastStats* stats) const override {
     const uint64_t esz = dtype_size(info().dtype);
     const uint64_t m = input_->info().shape[0], n = input_->info().shape[1];  // input [m, n], output [n, m]
-    const uint64_t first = offset / esz, count = out.size() / esz;
-    const uint64_t r0 = first / m, r1 = (first + count - 1) / m;
-    const uint64_t width = r1 - r0 + 1;
-    std::vector<std::byte> scratch(m * width * esz);  // [m][width]
-    for (uint64_t j = 0; j < m; ++j)
-      input_->read((j * n + r0) * esz, std::span(scratch).subspan(j * width * esz, width * esz), stats);
+    const uint64_t first = offset / esz, count = out.size() / esz, last = first + count - 1;
+    const uint64_t r0 = first / m, r1 = last / m, width = r1 - r0 + 1;
+    const uint64_t j0 = r0 == r1 ? first % m : 0, j1 = r0 == r1 ? last % m : m - 1;  // input rows read
+    ReadScratch scratch(size_t((j1 - j0 + 1) * width * esz));  // [j1 - j0 + 1][width]
+    const std::span<std::byte> columns = scratch.bytes();
+    for (uint64_t j = j0; j <= j1; ++j)
+      input_->read((j * n + r0) * esz, columns.subspan((j - j0) * width * esz, width * esz), stats);
     for (uint64_t e = 0; e < count; ++e) {
       const uint64_t idx = first + e, row = idx / m, col = idx % m;
-      std::memcpy(out.data() + e * esz, scratch.data() + (col * width + (row - r0)) * esz, esz);
+      std::memcpy(out.data() + e * esz, columns.data() + ((col - j0) * width + (row - r0)) * esz, esz);
     }
   }
 
- private:
   TensorPtr input_;
 };
 

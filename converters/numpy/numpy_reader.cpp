@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "converters/numpy/npy_header.hpp"
+#include "converters/zip/deflated_member_source.hpp"
 #include "converters/zip/zip_reader.hpp"
 #include "schema/error.hpp"
 #include "schema/mapped_file.hpp"
@@ -21,9 +22,10 @@ std::vector<uint64_t> fortran_strides(const std::vector<uint64_t>& shape) {
 }
 
 // The tensor of an array whose .npy bytes start at `npy_offset`; `npy_size`
-// is the .npy's length. `file` set = data in the file, else in `memory`.
+// is the .npy's length. `deflated` set = the .npy is that deflated member
+// (inflated when read), else it lies in `file` as is.
 TensorPtr array_tensor(const std::string& path, const std::string& name, const numpy::NpyHeader& h,
-                       std::shared_ptr<const MappedFile> file, std::shared_ptr<const std::vector<std::byte>> memory,
+                       std::shared_ptr<const MappedFile> file, const zip::ZipEntry* deflated,
                        uint64_t npy_offset, uint64_t npy_size) {
   TensorInfo info{name, h.dtype, h.shape};
   const uint64_t nbytes = info.nbytes();
@@ -38,18 +40,12 @@ TensorPtr array_tensor(const std::string& path, const std::string& name, const n
   const uint64_t data_at = npy_offset + h.data_offset;
   if (nbytes == 0) return std::make_shared<MemoryTensorSource>(std::move(info), std::vector<std::byte>{});
   const bool strided = h.fortran_order && h.shape.size() > 1;
-  if (file && !strided) return std::make_shared<FileTensorSource>(std::move(info), file, data_at);
-  std::span<const std::byte> bytes;
-  std::shared_ptr<const void> owner;
-  if (file) {
-    bytes = file->bytes().subspan(data_at, nbytes);
-    owner = file;
-  } else {
-    bytes = std::span<const std::byte>(*memory).subspan(data_at, nbytes);
-    owner = memory;
-  }
-  auto strides = strided ? fortran_strides(h.shape) : contiguous_strides(h.shape);
-  return std::make_shared<StridedTensorSource>(std::move(info), owner, bytes, 0, std::move(strides));
+  if (deflated)
+    return std::make_shared<zip::DeflatedMemberTensorSource>(
+        std::move(info), file, *deflated, h.data_offset, strided ? fortran_strides(h.shape) : std::vector<uint64_t>{});
+  if (!strided) return std::make_shared<FileTensorSource>(std::move(info), file, data_at);
+  return std::make_shared<StridedTensorSource>(std::move(info), file, file->bytes().subspan(data_at, nbytes), 0,
+                                               fortran_strides(h.shape));
 }
 
 }  // namespace
@@ -89,9 +85,12 @@ Checkpoint read_npz(const fs::path& path) {
       const auto h = numpy::parse_npy_header(head, p, name, e.data_offset);
       ckpt.tensors.push_back(array_tensor(p, name, h, file, nullptr, e.data_offset, e.size));
     } else {
-      auto bytes = std::make_shared<const std::vector<std::byte>>(archive.read(e, UINT64_MAX));
-      const auto h = numpy::parse_npy_header(*bytes, p, name, e.data_offset);
-      ckpt.tensors.push_back(array_tensor(p, name, h, nullptr, bytes, 0, bytes->size()));
+      // Only the header is inflated now: the data may be a deflate bomb.
+      zip::InflateStream stream(file, e);
+      std::vector<std::byte> head(std::min<uint64_t>(e.size, numpy::kMaxHeaderText + 12));
+      stream.read(0, head);
+      const auto h = numpy::parse_npy_header(head, p, name, e.data_offset);
+      ckpt.tensors.push_back(array_tensor(p, name, h, file, &e, 0, e.size));
     }
   }
   if (!skipped.empty()) ckpt.metadata["numpy.skipped"] = skipped;

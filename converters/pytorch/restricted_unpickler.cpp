@@ -4,6 +4,7 @@
 #include <cstring>
 #include <fmt/format.h>
 #include <map>
+#include <optional>
 #include <unordered_map>
 
 #include "schema/error.hpp"
@@ -35,7 +36,7 @@ namespace {
 // What an allowed global does when called (REDUCE / NEWOBJ).
 enum class Callable {
   None, OrderedDict, RebuildTensor, RebuildTensorV2, RebuildTensorV3, RebuildParameter,
-  Size, Set, FrozenSet, CodecsEncode, Device, Parameter,
+  Size, Set, FrozenSet, EmptyBytes, CodecsEncode, Device, Parameter,
   StorageClass, DTypeObject,  // values, not callable
 };
 
@@ -59,6 +60,7 @@ std::optional<GlobalInfo> allowed_global(const std::string& module, const std::s
   if (module == "torch.nn.parameter" && name == "Parameter") return GlobalInfo{Callable::Parameter};
   if (builtins && name == "set") return GlobalInfo{Callable::Set};
   if (builtins && name == "frozenset") return GlobalInfo{Callable::FrozenSet};
+  if (builtins && name == "bytes") return GlobalInfo{Callable::EmptyBytes};  // protocol 2's b"" is bytes()
   if (module == "_codecs" && name == "encode") return GlobalInfo{Callable::CodecsEncode};
   if (module == "torch") {
     if (name == "Size") return GlobalInfo{Callable::Size};
@@ -86,7 +88,12 @@ class Unpickler {
  public:
   Unpickler(std::span<const std::byte> bytes, uint64_t start, const std::string& file, const std::string& what,
             const UnpickleLimits& limits)
-      : bytes_(bytes), pos_(start), file_(file), what_(what), limits_(limits) {}
+      : bytes_(bytes), pos_(start), file_(file), what_(what), limits_(limits) {
+    if (limits_.memory_budget == 0) {
+      const uint64_t size = start < bytes.size() ? bytes.size() - start : 0;
+      limits_.memory_budget = kBaseMemoryBudget + kMemoryPerPickleByte * size;
+    }
+  }
 
   PickleResult run() {
     for (;;) {
@@ -105,13 +112,17 @@ class Unpickler {
           out_.end = pos_;
           return std::move(out_);
         }
-        case MARK: marks_.push_back(stack_.size()); break;
+        case MARK:
+          charge(sizeof(size_t));
+          marks_.push_back(stack_.size());
+          break;
         case POP: (void)pop(); break;
         case POP_MARK: (void)pop_mark(); break;
         case DUP: push(top()); break;
-        case NONE: push(make(PyKind::None)); break;
-        case NEWTRUE: push(make_int(PyKind::Bool, 1)); break;
-        case NEWFALSE: push(make_int(PyKind::Bool, 0)); break;
+        // One shared object each: a stream of 1-byte NONEs must not cost an object per byte.
+        case NONE: push(singleton(none_, PyKind::None, 0)); break;
+        case NEWTRUE: push(singleton(true_, PyKind::Bool, 1)); break;
+        case NEWFALSE: push(singleton(false_, PyKind::Bool, 0)); break;
         case BININT: push(make_int(PyKind::Int, int32_t(le(4)))); break;
         case BININT1: push(make_int(PyKind::Int, u8())); break;
         case BININT2: push(make_int(PyKind::Int, int64_t(le(2)))); break;
@@ -177,7 +188,9 @@ class Unpickler {
           PyRef name = pop(), module = pop();
           if (obj(name).kind != PyKind::Str || obj(module).kind != PyKind::Str)
             fail("pytorch.203", "STACK_GLOBAL needs two strings");
-          push(make_global(obj(module).text, obj(name).text));
+          // Copies: make_global adds an object, which may move every object's text.
+          const std::string module_text = obj(module).text, name_text = obj(name).text;
+          push(make_global(module_text, name_text));
           break;
         }
         case REDUCE: case NEWOBJ: {
@@ -212,6 +225,8 @@ class Unpickler {
   std::unordered_map<uint64_t, PyRef> memo_;
   std::map<std::string, uint32_t> storage_by_key_;
   std::unordered_map<PyRef, GlobalInfo> globals_;
+  std::optional<PyRef> none_, true_, false_;
+  uint64_t charged_ = 0;  // bytes of everything built so far (memory_budget)
 
   [[noreturn]] void fail(const char* id, const std::string& detail) const {
     throw bad_input(id, {file_, {}, {}}, fmt::format("{} at byte {}: {}", what_, op_at_, detail));
@@ -242,9 +257,22 @@ class Unpickler {
   }
 
   PyObject& obj(PyRef r) { return out_.objects[r]; }
+  // Counts `bytes` against the memory budget before they are allocated.
+  void charge(uint64_t bytes) {
+    charged_ += bytes;
+    if (charged_ > limits_.memory_budget)
+      fail("pytorch.207", fmt::format("the pickle builds more than {} MiB of objects ({}x its size): "
+                                      "refused as a memory bomb",
+                                      limits_.memory_budget >> 20, kMemoryPerPickleByte));
+  }
+  PyRef singleton(std::optional<PyRef>& slot, PyKind kind, int64_t value) {
+    if (!slot) slot = make_int(kind, value);
+    return *slot;
+  }
   PyRef make(PyKind kind) {
     if (out_.objects.size() >= limits_.max_objects)
       fail("pytorch.207", fmt::format("more than {} objects in one pickle", limits_.max_objects));
+    charge(sizeof(PyObject));
     out_.objects.emplace_back();
     out_.objects.back().kind = kind;
     return PyRef(out_.objects.size() - 1);
@@ -255,11 +283,13 @@ class Unpickler {
     return r;
   }
   PyRef make_text(PyKind kind, std::span<const std::byte> s) {
+    charge(s.size());
     PyRef r = make(kind);
     obj(r).text.assign(reinterpret_cast<const char*>(s.data()), s.size());
     return r;
   }
   PyRef make_items(PyKind kind, std::vector<PyRef> items) {
+    charge(items.size() * sizeof(PyRef));
     PyRef r = make(kind);
     obj(r).items = std::move(items);
     return r;
@@ -277,7 +307,10 @@ class Unpickler {
   }
 
   size_t floor() const { return marks_.empty() ? 0 : marks_.back(); }
-  void push(PyRef r) { stack_.push_back(r); }
+  void push(PyRef r) {
+    charge(sizeof(PyRef));
+    stack_.push_back(r);
+  }
   PyRef top() {
     if (stack_.size() <= floor()) fail("pytorch.203", "stack underflow");
     return stack_.back();
@@ -299,10 +332,12 @@ class Unpickler {
     if (obj(target).kind != want)
       fail("pytorch.204", fmt::format("cannot add items to a {} (expected a {})", kind_name(obj(target).kind),
                                       kind_name(want)));
+    charge(items.size() * sizeof(PyRef));
     auto& v = obj(target).items;
     v.insert(v.end(), items.begin(), items.end());
   }
   void memo_put(uint64_t id) {
+    if (!memo_.count(id)) charge(48);  // a hash node
     memo_[id] = top();
   }
   PyRef memo_get(uint64_t id) {
@@ -389,10 +424,50 @@ class Unpickler {
       if (s.untyped) fail("pytorch.206", "an untyped storage needs _rebuild_tensor_v3 with a dtype");
       t.dtype = s.dtype;
     }
+    charge(sizeof(TensorRef) + 16 * t.size.size());
     PyRef r = make(PyKind::Tensor);
     obj(r).index = uint32_t(out_.tensors.size());
     out_.tensors.push_back(std::move(t));
     return r;
+  }
+
+  // Protocol 2 pickles bytes b as _codecs.encode(b.decode('latin1'), 'latin1'):
+  // code point i of the text (stored as UTF-8) is byte i.
+  PyRef codecs_encode(const std::vector<PyRef>& a) {
+    if (a.empty() || a.size() > 2 || obj(a[0]).kind != PyKind::Str)
+      fail("pytorch.204", "_codecs.encode needs a string and an encoding");
+    std::string encoding = "utf-8";  // Python's default
+    if (a.size() == 2) {
+      if (obj(a[1]).kind != PyKind::Str) fail("pytorch.204", "_codecs.encode: the encoding is not a string");
+      encoding = obj(a[1]).text;
+    }
+    charge(obj(a[0]).text.size());  // a string passed many times must not amplify memory (issue 12 #7)
+    PyRef r = make(PyKind::Bytes);
+    if (encoding == "utf-8" || encoding == "utf8") {
+      obj(r).text = obj(a[0]).text;
+    } else if (encoding == "latin1" || encoding == "latin-1") {
+      obj(r).text = latin1_bytes(obj(a[0]).text);
+    } else {
+      fail("pytorch.204", "_codecs.encode to '" + encoding + "' is not supported");
+    }
+    return r;
+  }
+
+  // The bytes whose latin-1 decoding is the UTF-8 `text`.
+  std::string latin1_bytes(const std::string& text) {
+    std::string out;
+    out.reserve(text.size());
+    for (size_t i = 0; i < text.size(); ++i) {
+      const uint8_t c = uint8_t(text[i]);
+      if (c < 0x80) {
+        out += char(c);
+      } else if ((c == 0xC2 || c == 0xC3) && i + 1 < text.size() && (uint8_t(text[i + 1]) & 0xC0) == 0x80) {
+        out += char((c & 0x03) << 6 | (uint8_t(text[++i]) & 0x3F));  // U+0080..U+00FF
+      } else {
+        fail("pytorch.204", "_codecs.encode: text is not latin-1 (a character above U+00FF or bad UTF-8)");
+      }
+    }
+    return out;
   }
 
   PyRef call(PyRef callable, PyRef args_ref) {
@@ -400,7 +475,7 @@ class Unpickler {
     if (g == globals_.end())
       fail("pytorch.204", fmt::format("cannot call a {}", kind_name(obj(callable).kind)));
     const std::vector<PyRef> a = obj(args_ref).items;
-    const std::string& name = obj(callable).text;
+    const std::string name = obj(callable).text;  // a copy: make() may move the objects
     switch (g->second.callable) {
       case Callable::OrderedDict:
         if (!a.empty()) fail("pytorch.204", "OrderedDict(...) with arguments is not supported");
@@ -423,12 +498,11 @@ class Unpickler {
           fail("pytorch.204", name + " needs a list");
         return make_items(PyKind::Set, obj(a[0]).items);
       }
-      case Callable::CodecsEncode: {
-        if (a.empty() || obj(a[0]).kind != PyKind::Str) fail("pytorch.204", "_codecs.encode needs a string");
-        PyRef r = make(PyKind::Bytes);
-        obj(r).text = obj(a[0]).text;  // latin-1 text of bytes; kept as is
-        return r;
-      }
+      case Callable::EmptyBytes:
+        if (!a.empty()) fail("pytorch.204", "bytes(...) with arguments is not supported");
+        return make(PyKind::Bytes);
+      case Callable::CodecsEncode:
+        return codecs_encode(a);
       case Callable::Device: {
         if (a.empty() || obj(a[0]).kind != PyKind::Str) fail("pytorch.204", "torch.device needs a string");
         return a[0];

@@ -16,7 +16,14 @@ namespace supra::pytorch {
 struct UnpickleLimits {
   uint64_t max_objects = 20'000'000;
   size_t max_rank = 64;
+  // Bytes the unpickled objects (and the stack, marks and memo) may take.
+  // 0 = kBaseMemoryBudget + kMemoryPerPickleByte x the pickle's size: a real
+  // state dict's objects take about 15x its pickle, a hostile one (memo
+  // references, 1-byte opcodes) much more (pytorch.207).
+  uint64_t memory_budget = 0;
 };
+inline constexpr uint64_t kBaseMemoryBudget = 256ull << 20;
+inline constexpr uint64_t kMemoryPerPickleByte = 16;
 
 // Unpickles one pickle starting at `start` of `bytes`. `file` and `what`
 // ("data.pkl") name the stream in error messages.

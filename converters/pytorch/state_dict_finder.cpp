@@ -2,6 +2,9 @@
 
 #include <map>
 #include <optional>
+#include <set>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "schema/error.hpp"
 
@@ -9,13 +12,18 @@ namespace supra::pytorch {
 namespace {
 
 constexpr int kMaxDepth = 32;
+// Bytes of tensor names one checkpoint may flatten to: a long key reused
+// through the memo under many dicts would otherwise multiply (pytorch.305).
+constexpr uint64_t kBaseNameBudget = 64ull << 20;
+constexpr uint64_t kNameBytesPerPickleByte = 4;
 // Where training scripts put the weights, most specific first.
 constexpr const char* kPreferredKeys[] = {"state_dict", "model_state_dict", "model", "module",
                                           "net", "network", "params", "weights"};
 
 class Finder {
  public:
-  Finder(const PickleResult& p, const std::string& file) : p_(p), file_(file) {}
+  Finder(const PickleResult& p, const std::string& file)
+      : p_(p), file_(file), name_budget_(kBaseNameBudget + kNameBytesPerPickleByte * p.end) {}
 
   const PyObject& obj(PyRef r) const { return p_.objects[r]; }
 
@@ -35,67 +43,89 @@ class Finder {
     return found;
   }
 
+  // Remembered per dict: a dict reached through many paths (the memo can
+  // make a dict hold itself twice) is looked into once, not 2^depth times.
   bool holds_tensors(PyRef r, int depth) const {
     if (depth > kMaxDepth) return false;
     const PyObject& o = obj(r);
     if (o.kind == PyKind::Tensor) return true;
     if (o.kind != PyKind::Dict) return false;
-    for (size_t i = 1; i < o.items.size(); i += 2)
-      if (holds_tensors(o.items[i], depth + 1)) return true;
-    return false;
+    if (auto it = holds_.find(r); it != holds_.end()) return it->second;
+    holds_[r] = false;  // while being looked into: a cycle back here adds nothing
+    bool found = false;
+    for (size_t i = 1; i < o.items.size() && !found; i += 2) found = holds_tensors(o.items[i], depth + 1);
+    holds_[r] = found;
+    return found;
   }
 
+  // A dict reached a second time (shared through the memo, or holding
+  // itself) is flattened only the first time and listed as skipped after:
+  // its tensors appear once, and the output cannot outgrow the pickle.
   void flatten(PyRef d, const std::string& prefix, int depth, FoundTensors& out,
                std::map<std::string, size_t>& index) const {
     if (depth > kMaxDepth)
       throw bad_input("pytorch.304", {file_, prefix, {}}, "dicts nested more than 32 deep");
+    flattened_.insert(d);
+    std::unordered_set<std::string> keys_here;
     const auto& it = obj(d).items;
     for (size_t i = 0; i + 1 < it.size(); i += 2) {
       const auto k = key_text(it[i]);
       const PyObject& v = obj(it[i + 1]);
       if (!k) {
         out.skipped.push_back(prefix + "<" + kind_name(obj(it[i]).kind) + " key>");
+        charge_name(out.skipped.back());
         continue;
       }
       const std::string name = prefix + *k;
+      const bool repeated_key = !keys_here.insert(*k).second;
       if (v.kind == PyKind::Tensor) {
         if (auto at = index.find(name); at != index.end()) {
           // A repeated key in one dict keeps its last value, as Python does;
           // a clash made by flattening ("a.b" and {"a": {"b"}}) is an error.
-          if (out.tensors[at->second].tensor != v.index && !last_in_dict(d, i, *k))
+          if (out.tensors[at->second].tensor != v.index && !repeated_key)
             throw bad_input("pytorch.303", {file_, name, {}}, "two tensors flatten to this name");
           out.tensors[at->second].tensor = v.index;
           continue;
         }
+        charge_name(name);
         index[name] = out.tensors.size();
         out.tensors.push_back({name, v.index});
+      } else if (v.kind == PyKind::Dict && flattened_.count(it[i + 1])) {
+        out.skipped.push_back(name + " (a dict already read under another name)");
+        charge_name(out.skipped.back());
       } else if (v.kind == PyKind::Dict && holds_tensors(it[i + 1], depth + 1)) {
         flatten(it[i + 1], name + ".", depth + 1, out, index);
       } else {
         out.skipped.push_back(name + " (" + kind_name(v.kind) + ")");
+        charge_name(out.skipped.back());
       }
     }
-  }
-
-  // True if key `k` also occurs earlier in dict `d` than item position `i`.
-  bool last_in_dict(PyRef d, size_t i, const std::string& k) const {
-    const auto& it = obj(d).items;
-    for (size_t j = 0; j < i; j += 2)
-      if (key_text(it[j]) == k) return true;
-    return false;
   }
 
   FoundTensors from(PyRef d, const std::string& key) const {
     FoundTensors out;
     out.key = key;
     std::map<std::string, size_t> index;
+    flattened_.clear();
     flatten(d, "", 0, out, index);
     return out;
   }
 
  private:
+  void charge_name(const std::string& name) const {
+    name_bytes_ += name.size();
+    if (name_bytes_ > name_budget_)
+      throw bad_input("pytorch.305", {file_, {}, {}},
+                      "tensor names add up to more than " + std::to_string(name_budget_ >> 20) +
+                          " MiB: refused as a memory bomb");
+  }
+
   const PickleResult& p_;
   const std::string& file_;
+  const uint64_t name_budget_;
+  mutable uint64_t name_bytes_ = 0;
+  mutable std::unordered_map<PyRef, bool> holds_;
+  mutable std::set<PyRef> flattened_;
 };
 
 std::string list_keys(const Finder& f, PyRef d) {

@@ -22,7 +22,9 @@ struct FoundTensors {
 };
 
 // `key` empty = automatic. Throws pytorch.301 (key not found), 302 (no
-// tensors), 303 (two tensors flatten to one name), 304 (nested too deep).
+// tensors), 303 (two tensors flatten to one name), 304 (nested too deep),
+// 305 (names too long for the pickle: a memory bomb). A dict reached twice
+// (shared, or holding itself) is read once and listed as skipped after.
 FoundTensors find_state_dict(const PickleResult& pickle, const std::string& key, const std::string& file);
 
 // Drops "module." / "_orig_mod." while every name starts with it (DDP, torch.compile).

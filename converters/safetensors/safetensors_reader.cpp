@@ -79,6 +79,8 @@ Checkpoint read_safetensors_file(std::shared_ptr<const MappedFile> file) {
   } catch (const json::parse_error& e) {
     throw bad_input("safetensors.105", {path, {}, 8 + uint64_t(e.byte > 0 ? e.byte - 1 : 0)},
                     std::string("header is not valid JSON: ") + e.what());
+  } catch (const json::exception& e) {  // out_of_range: a number like 1e400 overflows a double
+    throw bad_input("safetensors.105", {path, {}, 8}, std::string("header is not valid JSON: ") + e.what());
   }
   if (!root.is_object())
     throw bad_input("safetensors.106", {path, {}, 8}, "header is not a JSON object");

@@ -52,7 +52,9 @@ bool has_hf_tokenizer(const fs::path& folder) {
   return fs::is_regular_file(folder / "tokenizer.json", ec);
 }
 
-json hf_tokenizer_to_gguf_kvs(const fs::path& folder, uint64_t vocab_size) {
+namespace {
+
+json tokenizer_kvs(const fs::path& folder, uint64_t vocab_size) {
   const fs::path tok_path = folder / "tokenizer.json";
   const std::string file = tok_path.string();
   const json tok = load_json(tok_path);
@@ -129,7 +131,11 @@ json hf_tokenizer_to_gguf_kvs(const fs::path& folder, uint64_t vocab_size) {
 
   json kvs = json::array();
   kvs.push_back(kv("tokenizer.ggml.model", "string", spm_style ? "llama" : "gpt2"));
-  if (!spm_style) kvs.push_back(kv("tokenizer.ggml.pre", "string", "default"));
+  // A plain ByteLevel pre-tokenizer splits with GPT-2's regex: llama.cpp's "gpt-2".
+  // Its "default" is another split (punctuation runs, digits in threes).
+  const bool gpt2_split = byte_level && tok["pre_tokenizer"].value("type", "") == "ByteLevel" &&
+                          tok["pre_tokenizer"].value("use_regex", true);
+  if (!spm_style) kvs.push_back(kv("tokenizer.ggml.pre", "string", gpt2_split ? "gpt-2" : "default"));
   kvs.push_back(array_kv("tokenizer.ggml.tokens", "string", tokens));
   if (spm_style) kvs.push_back(array_kv("tokenizer.ggml.scores", "f32", score_values));
   kvs.push_back(array_kv("tokenizer.ggml.token_type", "i32", types));
@@ -166,6 +172,23 @@ json hf_tokenizer_to_gguf_kvs(const fs::path& folder, uint64_t vocab_size) {
   if (cfg.contains("add_eos_token") && cfg["add_eos_token"].is_boolean())
     kvs.push_back(kv("tokenizer.ggml.add_eos_token", "bool", cfg["add_eos_token"].get<bool>()));
   return kvs;
+}
+
+}  // namespace
+
+json hf_tokenizer_to_gguf_kvs(const fs::path& folder, uint64_t vocab_size) {
+  // Far more than any vocabulary (the largest are ~256 K): an embedding of
+  // zero-width rows can claim any count, and a token is made per row.
+  constexpr uint64_t kMaxVocab = 1ull << 24;
+  const std::string file = (folder / "tokenizer.json").string();
+  if (vocab_size > kMaxVocab)
+    throw bad_input("tokenizer.110", {file, {}, {}},
+                    "the embedding has " + std::to_string(vocab_size) + " rows, more than a vocabulary can have");
+  try {
+    return tokenizer_kvs(folder, vocab_size);
+  } catch (const json::exception& e) {  // type_error: a field of the wrong JSON type ("content": 5)
+    throw bad_input("tokenizer.109", {file, {}, {}}, std::string("a field has the wrong JSON type: ") + e.what());
+  }
 }
 
 }  // namespace supra

@@ -19,8 +19,6 @@ constexpr uint32_t kZip64EndSig = 0x06064b50;
 constexpr uint32_t kZip64LocatorSig = 0x07064b50;
 constexpr uint64_t kEndSize = 22, kLocatorSize = 20, kZip64EndSize = 56;
 constexpr uint64_t kCentralSize = 46, kLocalSize = 30;
-// Deflate cannot expand data by more than ~1032:1; a larger claim is a lie.
-constexpr uint64_t kMaxDeflateRatio = 1032;
 
 uint16_t u16(const std::byte* p) { return uint16_t(uint16_t(p[0]) | uint16_t(p[1]) << 8); }
 uint32_t u32(const std::byte* p) { return uint32_t(u16(p)) | uint32_t(u16(p + 2)) << 16; }

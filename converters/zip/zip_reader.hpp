@@ -18,6 +18,8 @@ namespace supra::zip {
 
 inline constexpr uint16_t kStored = 0;
 inline constexpr uint16_t kDeflated = 8;
+// Deflate cannot expand data by more than ~1032:1; a larger claim is a lie.
+inline constexpr uint64_t kMaxDeflateRatio = 1032;
 
 struct ZipEntry {
   std::string name;

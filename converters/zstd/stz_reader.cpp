@@ -24,6 +24,10 @@ using namespace stz;
 
 constexpr uint64_t kMaxJsonInt = 1ull << 53;
 constexpr uint64_t kMaxBlockBytes = 1ull << 30;
+// A zstd block holds at most 128 KiB and takes at least 4 bytes (an RLE
+// block: 3-byte header + the byte), so no frame decodes to more than 32768x
+// its size.
+constexpr uint64_t kMaxZstdRatio = 32768;
 
 struct DCtxDeleter {
   void operator()(ZSTD_DCtx* d) const { ZSTD_freeDCtx(d); }
@@ -69,10 +73,9 @@ class StzTensorSource final : public TensorSource {
       : TensorSource(std::move(info)), file_(std::move(file)), blocks_(std::move(blocks)),
         block_bytes_(block_bytes), planes_(planes) {}
 
-  void read(uint64_t offset, std::span<std::byte> out, CastStats*) const override {
+ private:
+  void read_range(uint64_t offset, std::span<std::byte> out, CastStats*) const override {
     const uint64_t total = info().nbytes();
-    if (offset > total || out.size() > total - offset)
-      throw std::out_of_range("read past the end of tensor '" + info().name + "'");
     uint64_t at = offset;
     const uint64_t end = offset + out.size();
     while (at < end) {
@@ -90,7 +93,6 @@ class StzTensorSource final : public TensorSource {
     }
   }
 
- private:
   // Block `b` decoded, from this thread's one-block cache. Writers and
   // --stats read a tensor in chunks much smaller than a block (256 KiB vs
   // 4 MiB), in order, one tensor per thread: without the cache every block
@@ -232,7 +234,8 @@ Checkpoint read_stz(const fs::path& path) {
     if (transform != expected_transform)
       throw bad_input("stz.114", where, "transform " + transform.dump() + " is not '" + expected_transform + "'");
     const json& blocks_j = field(t, "blocks", where);
-    const uint64_t n_blocks = (nbytes + block_bytes - 1) / block_bytes;
+    // Rounded up without nbytes + block_bytes - 1, which wraps for sizes near 2^64.
+    const uint64_t n_blocks = nbytes / block_bytes + (nbytes % block_bytes != 0);
     if (!blocks_j.is_array() || blocks_j.size() != n_blocks)
       throw bad_input("stz.108", where, "block table has the wrong number of entries (expected " +
                                             std::to_string(n_blocks) + ")");
@@ -242,6 +245,13 @@ Checkpoint read_stz(const fs::path& path) {
       Block blk{json_uint(b[0], where, "block offset"), json_uint(b[1], where, "block size")};
       if (blk.offset < kHeaderBytes || blk.offset > index_at || blk.size == 0 || blk.size > index_at - blk.offset)
         throw bad_input("stz.108", {name, info.name, blk.offset}, "block lies outside the data area");
+      // No zstd frame expands more than kMaxZstdRatio: a block claiming more
+      // is refused here, before a reader allocates its decoded size.
+      const uint64_t raw = std::min(block_bytes, nbytes - uint64_t(blocks.size()) * block_bytes);
+      if (raw / kMaxZstdRatio > blk.size)
+        throw bad_input("stz.111", {name, info.name, blk.offset},
+                        "a " + std::to_string(blk.size) + "-byte frame cannot hold a " + std::to_string(raw) +
+                            "-byte block (zstd expands at most " + std::to_string(kMaxZstdRatio) + "x)");
       blocks.push_back(blk);
       spans.emplace_back(blk.offset, blk.offset + blk.size);
     }

@@ -4,10 +4,13 @@
 // Decompressing to a file rather than reading through a stream keeps every
 // reader zero-copy (mmap, copy_file_range). The temporary is unlinked as soon
 // as the inner reader returns (readers open their files inside read(); the
-// open descriptors keep the data alive), so nothing is left behind.
+// open descriptors keep the data alive), so nothing is left behind. Only the
+// first 4 KiB are written before the inner format is known, and no more than
+// 1024x the compressed size in all (zstd.107).
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -19,6 +22,19 @@ namespace supra {
 namespace {
 
 constexpr int kMaxNesting = 3;  // x.zst.zst.zst is enough; deeper is a decompression bomb
+constexpr uint64_t kSniffBytes = 4096;  // what detect_input_format looks at
+// Real checkpoints compress 1.1x-3x (10x for mostly-zero ones); more than
+// 1024x (deflate's own limit) is a decompression bomb. Small files get a
+// floor so that tiny test checkpoints are never refused.
+constexpr uint64_t kMaxExpansion = 1024;
+constexpr uint64_t kMinBudget = 16ull << 20;
+
+uint64_t compressed_size(const fs::path& path) {
+  std::error_code ec;
+  const uint64_t n = fs::file_size(path, ec);
+  if (ec) throw io_error("io.open", {path.string(), {}, {}}, ec.message());
+  return n;
+}
 
 class TempFile {
  public:
@@ -68,17 +84,26 @@ class ZstdCompressedFormat final : public Format {
     std::string inner_name = path.filename().string();
     if (inner_name.ends_with(".zst")) inner_name.resize(inner_name.size() - 4);
     else if (inner_name.ends_with(".zstd")) inner_name.resize(inner_name.size() - 5);
+    ZstdFileDecompressor decompressor(path, std::max(kMinBudget, kMaxExpansion * compressed_size(path)));
     TempFile temp(inner_name);
-    decompress_zstd_file(path, temp.fd());
+    // The first bytes decide the format before the rest is written: a file
+    // of zeros is refused after 4 KiB, not after filling $TMPDIR.
+    decompressor.run(temp.fd(), kSniffBytes);
+    const Format* inner = nullptr;
+    try {
+      inner = &detect_input_format(temp.path());
+    } catch (const Error& e) {
+      throw with_file(e, path);
+    }
+    decompressor.run(temp.fd());
     ++depth;
     struct Leave {
       int& d;
       ~Leave() { --d; }
     } leave{depth};
     try {
-      const Format& inner = detect_input_format(temp.path());
-      Checkpoint ckpt = inner.read(temp.path(), options);
-      ckpt.format = inner.name() + "+zstd";
+      Checkpoint ckpt = inner->read(temp.path(), options);
+      ckpt.format = inner->name() + "+zstd";
       ckpt.files = {path.string()};
       return ckpt;  // ~TempFile unlinks; readers hold open descriptors
     } catch (const Error& e) {

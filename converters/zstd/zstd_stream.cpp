@@ -1,30 +1,18 @@
 #include "converters/zstd/zstd_stream.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
-#include <zstd.h>
 #include <zstd_errors.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <memory>
-#include <vector>
 
 #include "schema/error.hpp"
 
 namespace supra {
 namespace {
-
-struct DStreamDeleter {
-  void operator()(ZSTD_DStream* s) const { ZSTD_freeDStream(s); }
-};
-
-struct Fd {
-  int fd;
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
 
 void write_all(int fd, const char* data, size_t size, const std::string& what) {
   while (size > 0) {
@@ -56,45 +44,81 @@ bool has_zstd_magic(std::span<const std::byte> head) {
          head[2] == std::byte{0x2F} && head[3] == std::byte{0xFD};
 }
 
-uint64_t decompress_zstd_file(const std::filesystem::path& in, int out_fd) {
-  const std::string file = in.string();
-  Fd input{::open(in.c_str(), O_RDONLY | O_CLOEXEC)};
-  if (input.fd < 0) throw io_error("io.open", {file, {}, {}}, std::strerror(errno));
-  std::unique_ptr<ZSTD_DStream, DStreamDeleter> stream(ZSTD_createDStream());
-  if (!stream) throw std::bad_alloc();
-  std::vector<char> in_buf(ZSTD_DStreamInSize()), out_buf(ZSTD_DStreamOutSize());
-  uint64_t consumed = 0, produced = 0;
-  size_t last = 0;  // 0 when the last frame ended cleanly
-  bool any = false;
-  while (true) {
-    const ssize_t n = ::read(input.fd, in_buf.data(), in_buf.size());
+ZstdFileDecompressor::ZstdFileDecompressor(const std::filesystem::path& in, uint64_t max_output)
+    : file_(in.string()), max_output_(max_output), stream_(ZSTD_createDStream(), ZSTD_freeDStream) {
+  fd_ = ::open(in.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd_ < 0) throw io_error("io.open", {file_, {}, {}}, std::strerror(errno));
+  struct stat st{};
+  if (::fstat(fd_, &st) == 0) input_size_ = uint64_t(st.st_size);
+  if (!stream_) throw std::bad_alloc();
+  in_buf_.resize(ZSTD_DStreamInSize());
+  out_buf_.resize(ZSTD_DStreamOutSize());
+}
+
+ZstdFileDecompressor::~ZstdFileDecompressor() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+bool ZstdFileDecompressor::fill() {
+  for (;;) {
+    const ssize_t n = ::read(fd_, in_buf_.data(), in_buf_.size());
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw io_error("io.read", {file, {}, consumed}, std::strerror(errno));
-    if (n == 0) break;
-    any = true;
-    ZSTD_inBuffer src{in_buf.data(), size_t(n), 0};
-    while (src.pos < src.size) {
-      ZSTD_outBuffer dst{out_buf.data(), out_buf.size(), 0};
-      last = ZSTD_decompressStream(stream.get(), &dst, &src);
-      if (ZSTD_isError(last)) throw_zstd(last, file, consumed + src.pos);
-      write_all(out_fd, out_buf.data(), dst.pos, "decompressed " + file);
-      produced += dst.pos;
-    }
-    consumed += uint64_t(n);
+    if (n < 0) throw io_error("io.read", {file_, {}, consumed_}, std::strerror(errno));
+    consumed_ += uint64_t(src_.size);
+    src_ = ZSTD_inBuffer{in_buf_.data(), size_t(n), 0};
+    if (n > 0) any_ = true;
+    return n > 0;
   }
+}
+
+void ZstdFileDecompressor::emit(int out_fd, const char* data, size_t n) {
+  if (n > max_output_ - produced_)
+    throw bad_input("zstd.107", {file_, {}, {}},
+                    "decompresses to more than " + std::to_string(max_output_) + " bytes from " +
+                        std::to_string(input_size_) + ": refused as a decompression bomb");
+  write_all(out_fd, data, n, "decompressed " + file_);
+  produced_ += n;
+}
+
+// Decompresses what the input buffer holds, stopping at `until`.
+void ZstdFileDecompressor::drain(int out_fd, uint64_t until) {
+  while (src_.pos < src_.size && produced_ < until) {
+    // One byte over the budget is enough to know it is exceeded.
+    const uint64_t room = std::min(until, max_output_ == UINT64_MAX ? UINT64_MAX : max_output_ + 1) - produced_;
+    ZSTD_outBuffer dst{out_buf_.data(), size_t(std::min<uint64_t>(out_buf_.size(), room)), 0};
+    last_ = ZSTD_decompressStream(stream_.get(), &dst, &src_);
+    if (ZSTD_isError(last_)) throw_zstd(last_, file_, consumed_ + src_.pos);
+    emit(out_fd, out_buf_.data(), dst.pos);
+  }
+}
+
+uint64_t ZstdFileDecompressor::run(int out_fd, uint64_t until) {
+  while (!eof_ && produced_ < until) {
+    drain(out_fd, until);
+    if (produced_ >= until) return produced_;
+    if (!fill()) eof_ = true;
+  }
+  if (!eof_) return produced_;
   // Flush what the decoder still holds for a frame whose input all arrived.
-  while (any && last != 0) {
-    ZSTD_inBuffer src{nullptr, 0, 0};
-    ZSTD_outBuffer dst{out_buf.data(), out_buf.size(), 0};
-    last = ZSTD_decompressStream(stream.get(), &dst, &src);
-    if (ZSTD_isError(last)) throw_zstd(last, file, consumed);
-    write_all(out_fd, out_buf.data(), dst.pos, "decompressed " + file);
-    produced += dst.pos;
-    if (dst.pos == 0 && last != 0)
-      throw bad_input("zstd.102", {file, {}, consumed}, "the file ends in the middle of a zstd frame (truncated?)");
+  while (any_ && last_ != 0 && produced_ < until) {
+    ZSTD_inBuffer none{nullptr, 0, 0};
+    const uint64_t room = std::min(until, max_output_ == UINT64_MAX ? UINT64_MAX : max_output_ + 1) - produced_;
+    ZSTD_outBuffer dst{out_buf_.data(), size_t(std::min<uint64_t>(out_buf_.size(), room)), 0};
+    last_ = ZSTD_decompressStream(stream_.get(), &dst, &none);
+    if (ZSTD_isError(last_)) throw_zstd(last_, file_, consumed_);
+    emit(out_fd, out_buf_.data(), dst.pos);
+    if (dst.pos == 0 && last_ != 0)
+      throw bad_input("zstd.102", {file_, {}, consumed_}, "the file ends in the middle of a zstd frame (truncated?)");
   }
-  if (!any) throw bad_input("zstd.102", {file, {}, 0}, "empty file");
-  return produced;
+  if (produced_ >= until && last_ != 0) return produced_;
+  if (!any_) throw bad_input("zstd.102", {file_, {}, 0}, "empty file");
+  finished_ = true;
+  return produced_;
+}
+
+uint64_t decompress_zstd_file(const std::filesystem::path& in, int out_fd) {
+  ZstdFileDecompressor d(in, UINT64_MAX);
+  return d.run(out_fd);
 }
 
 }  // namespace supra

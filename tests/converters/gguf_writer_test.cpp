@@ -13,6 +13,7 @@
 #include "converters/gguf/gguf_writer.hpp"
 #include "converters/gguf/quantize.hpp"
 #include "schema/error.hpp"
+#include "tests/half_reference.hpp"
 #include "tests/test_util.hpp"
 
 namespace supra {
@@ -252,7 +253,7 @@ TEST(GgufWriter, ConvertCommandKeepsKvsThroughDtypeCast) {
   EXPECT_EQ(g.tensors[0].ggml_type, ggml::F16);
 }
 
-// Independent Q8_0 reference: the compiler's _Float16 for the scale.
+// Independent Q8_0 reference: the compiler's half type for the scale.
 std::vector<float> reference_q8_0_roundtrip(const std::vector<float>& x) {
   std::vector<float> out(x.size());
   for (size_t b = 0; b < x.size(); b += 32) {
@@ -260,7 +261,7 @@ std::vector<float> reference_q8_0_roundtrip(const std::vector<float>& x) {
     for (size_t k = 0; k < 32; ++k) amax = std::max(amax, std::fabs(x[b + k]));
     const float d = amax / 127.0f;
     const float id = d != 0 ? 1.0f / d : 0.0f;
-    const float dh = float(static_cast<_Float16>(d));
+    const float dh = float(static_cast<test::ReferenceHalf>(d));
     for (size_t k = 0; k < 32; ++k) out[b + k] = float(int(std::roundf(x[b + k] * id))) * dh;
   }
   return out;

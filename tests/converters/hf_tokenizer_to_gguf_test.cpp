@@ -39,6 +39,7 @@ TEST(HfTokenizerToGguf, ByteLevelBpeBecomesGpt2Vocabulary) {
   const json kvs = hf_tokenizer_to_gguf_kvs(dir.path(), 262);  // 2 ids beyond the tokenizer: padding
 
   EXPECT_EQ(find_kv(kvs, "tokenizer.ggml.model")["value"], "gpt2");
+  EXPECT_EQ(find_kv(kvs, "tokenizer.ggml.pre")["value"], "gpt-2");  // GPT-2's split regex, as ByteLevel's
   const json& tokens = find_kv(kvs, "tokenizer.ggml.tokens");
   EXPECT_EQ(tokens["element_type"], "string");
   ASSERT_EQ(tokens["value"].size(), 262u);

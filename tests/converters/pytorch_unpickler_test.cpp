@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <random>
 
 #include "converters/pytorch/pytorch_reader.hpp"
@@ -11,6 +12,7 @@
 #include "converters/zip/zip_reader.hpp"
 #include "schema/error.hpp"
 #include "schema/mapped_file.hpp"
+#include "tests/converters/torch_numpy_expectations.hpp"
 #include "tests/test_util.hpp"
 
 namespace supra::pytorch {
@@ -143,6 +145,62 @@ TEST(PytorchUnpickler, MutatedLegacyFilesGiveOnlySupraErrors) {
     Checkpoint c = read_pytorch(dir / "l.pt", {});
     for (const auto& t : c.tensors) (void)t->read_all();
   }, "legacy.pt", 500);
+}
+
+}  // namespace
+}  // namespace supra::pytorch
+
+// bytes values in real torch.save files (tools/fixtures/make_pytorch_fixtures.py):
+// protocol 2 writes them as _codecs.encode(<latin-1 text as UTF-8>, 'latin1')
+// and b"" as bytes(); they must come back as the bytes Python saved.
+namespace supra::pytorch {
+namespace {
+
+// The Bytes values of the root dict of `r`, by key, in hex.
+std::map<std::string, std::string> bytes_values(const PickleResult& r) {
+  std::map<std::string, std::string> out;
+  const PyObject& root = r.objects[r.root];
+  EXPECT_EQ(root.kind, PyKind::Dict);
+  for (size_t i = 0; i + 1 < root.items.size(); i += 2) {
+    const PyObject& v = r.objects[root.items[i + 1]];
+    if (v.kind != PyKind::Bytes) continue;
+    const auto* p = reinterpret_cast<const std::byte*>(v.text.data());
+    out[r.objects[root.items[i]].text] = test::to_hex(std::vector<std::byte>(p, p + v.text.size()));
+  }
+  return out;
+}
+
+std::map<std::string, std::string> expected_bytes() {
+  return test::load_expected("pytorch/bytes_values.expected.json")["bytes"].get<std::map<std::string, std::string>>();
+}
+
+TEST(PytorchUnpickler, BytesFromTorchSaveComeBackAsSaved) {
+  zip::ZipArchive z(MappedFile::open(test::fixture_path("pytorch/bytes_values.pt").string()));
+  const auto pkl = z.read(*z.find("bytes_values/data.pkl"), 1 << 20);
+  const auto got = bytes_values(unpickle(pkl, 0, "bytes_values.pt", "data.pkl"));
+  EXPECT_EQ(got, expected_bytes());
+  EXPECT_EQ(got.at("high"), "00417f80c3a9ff");  // the expectation itself has the bytes >= 0x80
+  // The tensor beside them is read as torch sees it.
+  test::expect_matches(read_pytorch(test::fixture_path("pytorch/bytes_values.pt"), {}),
+                       "pytorch/bytes_values.expected.json");
+}
+
+TEST(PytorchUnpickler, BytesFromLegacyTorchSaveComeBackAsSaved) {
+  const auto file = MappedFile::open(test::fixture_path("pytorch/bytes_values_legacy.pt").string());
+  // magic, protocol version, sys_info, then the object.
+  uint64_t at = 0;
+  for (const char* what : {"magic", "version", "sys_info"}) at = unpickle(file->bytes(), at, "l.pt", what).end;
+  EXPECT_EQ(bytes_values(unpickle(file->bytes(), at, "l.pt", "object")), expected_bytes());
+  test::expect_matches(read_pytorch(test::fixture_path("pytorch/bytes_values_legacy.pt"), {}),
+                       "pytorch/bytes_values.expected.json");
+}
+
+TEST(PytorchUnpickler, CodecsEncodeRefusesWhatIsNotLatin1) {
+  const std::string encode = kHead + "c_codecs\nencode\n";
+  EXPECT_EQ(id_of(encode + u("\xc4\x80") + u("latin1") + op({0x86, 'R', '.'})), "pytorch.204");  // U+0100
+  EXPECT_EQ(id_of(encode + u("\xc3") + u("latin1") + op({0x86, 'R', '.'})), "pytorch.204");      // cut UTF-8
+  EXPECT_EQ(id_of(encode + u("x") + u("rot13") + op({0x86, 'R', '.'})), "pytorch.204");
+  EXPECT_EQ(id_of(kHead + "c__builtin__\nbytes\n" + op({'K', 3, 0x85, 'R', '.'})), "pytorch.204");  // bytes(3)
 }
 
 }  // namespace

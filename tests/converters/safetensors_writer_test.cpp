@@ -303,7 +303,9 @@ TEST(SafetensorsWriter, ExistingOutputRefusedWithoutForce) {
 class FailingSource final : public TensorSource {
  public:
   explicit FailingSource(TensorInfo info) : TensorSource(std::move(info)) {}
-  void read(uint64_t, std::span<std::byte>, CastStats*) const override {
+
+ private:
+  void read_range(uint64_t, std::span<std::byte>, CastStats*) const override {
     throw io_error("io.read", {"failing", name(), 0}, "simulated read failure");
   }
 };

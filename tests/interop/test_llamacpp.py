@@ -1,9 +1,9 @@
 #!/usr/bin/python3
 """llama.cpp (node-llama-cpp's prebuilt binaries) loads supra's GGUF of the
 demo Llama model (grouped-query attention, byte-level BPE vocabulary) and its
-logits match an independent float64 numpy forward of the original Hugging Face
-checkpoint: relative error < 1e-4 at f32; same top-1 token at every position
-for f16 and Q8_0.
+logits match an independent float64 PyTorch forward (reference_models.py) of
+the original Hugging Face checkpoint: relative error < 1e-4 at f32; same top-1
+token at every position for f16 and Q8_0.
 
 usage: test_llamacpp.py PATH_TO_SUPRA"""
 import json
@@ -17,7 +17,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from interop_harness import check, summary  # noqa: E402
-import hf_llama_reference  # noqa: E402
+import reference_models  # noqa: E402
 
 SUPRA = sys.argv[1]
 LLAMA_DIR = os.path.join(HERE, "llama")
@@ -52,8 +52,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         hf = os.path.join(tmp, "hf")
         supra("demo-model", hf, "--dtype", "bf16")
-        config, weights = hf_llama_reference.read_hf_folder(hf)
-        reference = hf_llama_reference.llama_logits(config, weights, TOKENS)
+        reference = reference_models.logits(hf, TOKENS)
         ref_top = reference.argmax(axis=-1)
 
         for label, extra, exact in [("f32", ["--dtype", "f32"], True),

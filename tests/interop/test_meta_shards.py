@@ -18,7 +18,7 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from interop_harness import check, summary  # noqa: E402
-import hf_llama_reference  # noqa: E402
+from hf_checkpoint_io import read_safetensors  # noqa: E402
 
 SUPRA = sys.argv[1]
 
@@ -35,7 +35,7 @@ def main():
         subprocess.run([SUPRA, "demo-model", hf, "--dtype", "f32"], check=True, capture_output=True)
         config = json.load(open(os.path.join(hf, "config.json")))
         w = {k: torch.from_numpy(v.astype(np.float32)) for k, v in
-             hf_llama_reference.read_safetensors(os.path.join(hf, "model.safetensors")).items()}
+             read_safetensors(os.path.join(hf, "model.safetensors")).items()}
         heads, kv_heads = config["num_attention_heads"], config["num_key_value_heads"]
 
         meta = {"tok_embeddings.weight": w["model.embed_tokens.weight"], "norm.weight": w["model.norm.weight"],
@@ -78,7 +78,7 @@ def main():
         r = subprocess.run([SUPRA, "convert", meta_dir, out, "--layout", "hf"], capture_output=True, text=True)
         check("convert of 2 Meta shards exits 0", r.returncode == 0, r.stderr.strip())
         if r.returncode == 0:
-            back = hf_llama_reference.read_safetensors(os.path.join(out, "model.safetensors"))
+            back = read_safetensors(os.path.join(out, "model.safetensors"))
             check("same tensor names as the HF original", sorted(back) == sorted(w), f"{sorted(set(back) ^ set(w))}")
             bad = [k for k in w if k in back and not np.array_equal(back[k], w[k].numpy().astype(np.float64))]
             check("every tensor bit for bit", not bad, f"{bad}")

@@ -1,5 +1,5 @@
 // Float conversions against independent references: the compiler's
-// _Float16 (libgcc soft-float, round to nearest even) for f16, and
+// half type (tests/half_reference.hpp, round to nearest even) for f16, and
 // PyTorch's own conversions (fixture) for bf16.
 #include "schema/float_convert.hpp"
 
@@ -10,6 +10,7 @@
 #include <cstring>
 #include <random>
 
+#include "tests/half_reference.hpp"
 #include "tests/test_util.hpp"
 
 namespace supra {
@@ -18,7 +19,7 @@ namespace {
 TEST(F16, EveryBitPatternDecodesLikeFloat16) {
   for (uint32_t bits = 0; bits < 65536; ++bits) {
     const uint16_t h = uint16_t(bits);
-    _Float16 ref;
+    test::ReferenceHalf ref;
     std::memcpy(&ref, &h, 2);
     const float expected = float(ref);
     const float got = f16_to_f32(h);
@@ -44,7 +45,7 @@ TEST(F16, EveryBitPatternRoundTripsThroughF32) {
 }
 
 void expect_f32_to_f16_matches(float f) {
-  const _Float16 ref = static_cast<_Float16>(f);
+  const test::ReferenceHalf ref = static_cast<test::ReferenceHalf>(f);
   uint16_t expected;
   std::memcpy(&expected, &ref, 2);
   const uint16_t got = f32_to_f16(f);

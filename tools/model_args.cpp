@@ -1,0 +1,49 @@
+#include "tools/model_args.hpp"
+
+#include <fmt/format.h>
+
+#include "converters/open_model.hpp"
+#include "schema/error.hpp"
+
+namespace supra::cli {
+
+namespace {
+constexpr uint64_t kDefaultTokenCount = 16;
+}
+
+void add_model_options(CLI::App& cmd, ModelArgs& a) {
+  cmd.add_option("model", a.model, "Model checkpoint: file or folder, any format and naming convention")->required();
+  cmd.add_option("--tokens", a.tokens,
+                 "Token ids: a .json file with an array of ids or a list of equal-length arrays, an .npy of "
+                 "integers, or inline JSON such as '[1, 2, 3]'");
+  auto* random = cmd.add_option("--random-tokens", a.random_tokens, "Draw this many random ids instead (see --seed)");
+  random->excludes(cmd.get_option("--tokens"));
+  cmd.add_option("--seed", a.seed, "Seed of the random ids (default 0)");
+  cmd.add_option("--precision", a.precision, "Activations and accumulation: f32 (default) or f64")
+      ->check(CLI::IsMember({"f32", "f64"}));
+  cmd.add_option("--threads", a.threads, "Worker threads (default: all cores; results do not depend on it)")
+      ->check(CLI::Range(0, 1024));
+  cmd.add_option("--model-config", a.model_config, "Model config (config.json, params.json, ...) if not next to MODEL");
+  cmd.add_option("--from-layout", a.from_layout, "Naming convention of MODEL (default: detected from tensor names)");
+}
+
+validate::Model open_model(const ModelArgs& a) {
+  LayoutRequest request;
+  request.model_config = a.model_config;
+  request.from_layout = a.from_layout;
+  return validate::Model(open_canonical_model(a.model, request));
+}
+
+validate::Precision precision_of(const ModelArgs& a) {
+  return a.precision == "f64" ? validate::Precision::F64 : validate::Precision::F32;
+}
+
+validate::TokenBatch choose_tokens(const ModelArgs& a, uint64_t vocab, const std::string& command) {
+  if (!a.tokens.empty()) return validate::read_tokens(a.tokens);
+  if (a.random_tokens) return validate::random_tokens(*a.random_tokens, a.seed, vocab);
+  validate::TokenBatch b = validate::random_tokens(kDefaultTokenCount, a.seed, vocab);
+  fmt::print(stderr, "supra {}: no --tokens given; using {}\n", command, b.source);
+  return b;
+}
+
+}  // namespace supra::cli

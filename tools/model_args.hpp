@@ -1,0 +1,35 @@
+#pragma once
+// Options every command that runs a model's forward pass shares: which
+// model (and how to read its config and names), which tokens, precision
+// and threads.
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "validate/evaluate.hpp"
+#include "validate/inputs.hpp"
+#include "validate/model.hpp"
+
+namespace supra::cli {
+
+struct ModelArgs {
+  std::string model, model_config, from_layout;
+  std::string tokens;
+  std::optional<uint64_t> random_tokens;
+  uint64_t seed = 0;
+  std::string precision = "f32";
+  int threads = 0;
+};
+
+// Adds MODEL, --model-config, --from-layout, --tokens, --random-tokens,
+// --seed, --precision and --threads to `cmd`.
+void add_model_options(CLI::App& cmd, ModelArgs& a);
+
+validate::Model open_model(const ModelArgs& a);
+validate::Precision precision_of(const ModelArgs& a);
+// The tokens asked for; with neither --tokens nor --random-tokens, 16
+// random ids with --seed, announced on stderr by `command`.
+validate::TokenBatch choose_tokens(const ModelArgs& a, uint64_t vocab, const std::string& command);
+
+}  // namespace supra::cli

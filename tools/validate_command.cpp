@@ -1,0 +1,216 @@
+// supra validate A B [--tokens F | --random-tokens N] [--precision f32|f64] [--json] [--report OUT.md|.html]
+// supra validate A --save-base BASE.npz [--tokens F];  supra validate B --base BASE.npz
+// supra validate --from-logits A.npy B.npy [--tokens F] [--hidden A.npz B.npz] [--json] [--report OUT.md|.html]
+// supra validate --from-logits A.npy --tokens F --save-base BASE.npz
+// supra validate --from-logits B.npy --base BASE.npz
+// Exit 6 when parity fails (each failing check is named).
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <iostream>
+
+#include "converters/open_model.hpp"
+#include "converters/output_transaction.hpp"
+#include "schema/error.hpp"
+#include "tools/commands.hpp"
+#include "validate/model_parity.hpp"
+#include "validate/parity_from_files.hpp"
+#include "validate/parity_inputs.hpp"
+
+namespace supra::cli {
+namespace {
+
+struct ValidateArgs {
+  std::vector<std::string> models, from_logits, hidden;
+  std::string tokens, base, save_base, report, tolerance_basis, precision = "f32";
+  std::string model_config_a, model_config_b, from_layout_a, from_layout_b;
+  std::optional<uint64_t> random_tokens;
+  uint64_t seed = 0;
+  int threads = 0;
+  uint32_t top_k = kDefaultBaselineTopK;
+  bool json = false, force = false;
+  ToleranceOverrides tol;
+};
+
+void add_tolerance_flags(CLI::App* cmd, ValidateArgs& a) {
+  cmd->add_option("--tol-kld", a.tol.kld, "Limit on the mean KL divergence");
+  cmd->add_option("--tol-kld-p99", a.tol.kld_p99, "Limit on the 99th percentile of KLD (default: not checked)");
+  cmd->add_option("--tol-kld-max", a.tol.kld_max, "Limit on the largest KLD (default: not checked)");
+  cmd->add_option("--tol-rel", a.tol.rel, "Limit on the relative L2 error of logits and hidden states");
+  cmd->add_option("--tol-hidden", a.tol.hidden, "Limit on the hidden states' relative L2 error (default: --tol-rel)");
+  cmd->add_option("--tol-top1", a.tol.top1, "Least share of positions with the same top-1 token (0..1)");
+  cmd->add_option("--tol-ppl", a.tol.ppl, "Limit on |ln(PPL(B)/PPL(A))|");
+  cmd->add_option("--tol-basis", a.tolerance_basis,
+                  "Tolerance defaults for this weight type: f64 f32 f16 bf16 fp8 q8 q6 q5 q4 q3 q2 (default: the "
+                  "weakest storage type of the two models; f32 for logits files)");
+}
+
+// OUT.md or OUT.html, written under a temporary name and renamed into place.
+void write_report(const ParityReport& r, const std::filesystem::path& out, bool force) {
+  const std::string ext = out.extension().string();
+  std::string text;
+  if (ext == ".md" || ext == ".markdown")
+    text = render_parity_markdown(r);
+  else if (ext == ".html" || ext == ".htm")
+    text = render_parity_html(r);
+  else
+    throw usage_error("usage.report", "--report must end in .md or .html, not '" + out.string() + "'");
+  OutputTransaction tx(out.has_parent_path() ? out.parent_path() : ".", force);
+  const int fd = tx.create(out.filename().string());
+  if (::write(fd, text.data(), text.size()) != ssize_t(text.size()))
+    throw io_error("io.write", {out.string(), {}, {}}, "short write");
+  tx.commit();
+}
+
+std::optional<PrecisionClass> tolerance_basis(const ValidateArgs& a) {
+  if (a.tolerance_basis.empty()) return std::nullopt;
+  auto basis = precision_class_of(a.tolerance_basis);
+  if (!basis) throw usage_error("usage.precision", "unknown --tol-basis '" + a.tolerance_basis + "'");
+  return basis;
+}
+
+// Prints the report (terminal or --json), writes --report; the exit code.
+int print_report(const ParityReport& r, const ValidateArgs& a) {
+  if (!a.report.empty()) write_report(r, a.report, a.force);
+  if (a.json)
+    std::cout << parity_report_json(r).dump(2) << "\n";
+  else
+    std::cout << render_parity_terminal(r);
+  return r.verdict.passed ? 0 : kExitParityFailed;
+}
+
+LayoutRequest request_for(const std::string& model_config, const std::string& from_layout) {
+  LayoutRequest r;
+  r.model_config = model_config;
+  r.from_layout = from_layout;
+  return r;
+}
+
+// --tokens, --random-tokens, or 64 random ids (announced on stderr).
+validate::TokenBatch tokens_for_models(const ValidateArgs& a, const std::filesystem::path& model,
+                                       const LayoutRequest& request) {
+  if (!a.tokens.empty()) return validate::read_tokens(a.tokens);
+  const uint64_t vocab = open_canonical_model(model, request).spec.vocab;
+  validate::TokenBatch b = validate::random_tokens(a.random_tokens.value_or(64), a.seed, vocab);
+  if (!a.random_tokens) fmt::print(stderr, "supra validate: no --tokens given; using {}\n", b.source);
+  return b;
+}
+
+validate::Precision engine_precision(const ValidateArgs& a) {
+  return a.precision == "f64" ? validate::Precision::F64 : validate::Precision::F32;
+}
+
+int save_base_of_logits(const ValidateArgs& a) {
+  if (a.tokens.empty()) throw usage_error("usage.validate", "--save-base needs --tokens (the ids fed to the model)");
+  const ParityBaseline base = baseline_from_logit_file(a.from_logits[0], read_token_file(a.tokens), a.top_k);
+  write_baseline(base, a.save_base, a.force);
+  fmt::print("saved baseline of {}: {} positions, top-{} of a vocabulary of {} -> {}\n", a.from_logits[0],
+             base.positions(), base.top_k, base.vocab, a.save_base);
+  return 0;
+}
+
+int save_base_of_model(const ValidateArgs& a) {
+  const LayoutRequest request = request_for(a.model_config_a, a.from_layout_a);
+  const validate::TokenBatch tokens = tokens_for_models(a, a.models[0], request);
+  const ParityBaseline base =
+      validate::baseline_of_model(a.models[0], request, tokens, engine_precision(a), a.threads, a.top_k);
+  write_baseline(base, a.save_base, a.force);
+  fmt::print("saved baseline of {}: {} positions, top-{} of a vocabulary of {} -> {}\n", a.models[0],
+             base.positions(), base.top_k, base.vocab, a.save_base);
+  return 0;
+}
+
+int compare_logits(const ValidateArgs& a) {
+  LogitFilesJob job;
+  std::optional<ParityBaseline> base;
+  if (!a.base.empty()) {
+    if (a.from_logits.size() != 1) throw usage_error("usage.validate", "with --base, give B's logits only: --from-logits B.npy");
+    base = read_baseline(a.base);
+    if (!a.tokens.empty() && read_token_file(a.tokens) != base->tokens)
+      throw usage_error("usage.validate", "--tokens differ from the tokens stored in " + a.base);
+    job.baseline = &*base;
+    job.logits_b = a.from_logits[0];
+  } else {
+    if (a.from_logits.size() != 2) throw usage_error("usage.validate", "--from-logits needs A.npy and B.npy (or --base)");
+    job.logits_a = a.from_logits[0];
+    job.logits_b = a.from_logits[1];
+    if (!a.tokens.empty()) job.tokens = read_token_file(a.tokens);
+  }
+  if (!a.hidden.empty()) job.hidden_a = a.hidden[0], job.hidden_b = a.hidden[1];
+  job.overrides = a.tol;
+  job.precision = tolerance_basis(a);
+  return print_report(compare_logit_files(job), a);
+}
+
+// A B: both run side by side; B --base BASE.npz: B against a stored baseline.
+int compare_models(const ValidateArgs& a) {
+  validate::ModelParityJob job;
+  std::optional<ParityBaseline> base;
+  if (!a.base.empty()) {
+    if (a.models.size() != 1) throw usage_error("usage.validate", "with --base, give the candidate model only");
+    base = read_baseline(a.base);
+    job.b = a.models[0];
+    job.request_b = request_for(a.model_config_a, a.from_layout_a);
+    job.baseline = &*base;
+    for (const auto& seq : base->tokens) job.tokens.sequences.emplace_back(seq.begin(), seq.end());
+    job.tokens.source = a.base;
+  } else {
+    if (a.models.size() != 2) throw usage_error("usage.validate", "give two checkpoints A B (or A --save-base F, B --base F)");
+    job.a = a.models[0];
+    job.b = a.models[1];
+    job.request_a = request_for(a.model_config_a, a.from_layout_a);
+    job.request_b = request_for(a.model_config_b, a.from_layout_b);
+    job.tokens = tokens_for_models(a, job.a, job.request_a);
+  }
+  job.precision = engine_precision(a);
+  job.threads = a.threads;
+  job.overrides = a.tol;
+  job.tolerance_basis = tolerance_basis(a);
+  return print_report(validate::compare_models(job), a);
+}
+
+}  // namespace
+
+void add_validate_command(CLI::App& app, Action& action) {
+  auto a = std::make_shared<ValidateArgs>();
+  CLI::App* cmd = app.add_subcommand("validate", "Prove two models compute the same thing: KLD, PPL, top-1, per-layer error");
+  cmd->add_option("models", a->models, "Checkpoints A (reference) and B (candidate): any formats and layouts")
+      ->expected(0, 2);
+  cmd->add_option("--random-tokens", a->random_tokens, "Feed this many random ids (default: 64, with --seed)");
+  cmd->add_option("--seed", a->seed, "Seed of the random ids (default 0)");
+  cmd->add_option("--precision", a->precision, "Forward pass in f32 (default) or f64")
+      ->check(CLI::IsMember({"f32", "f64"}));
+  cmd->add_option("--threads", a->threads, "Worker threads (default: all cores; results do not depend on it)")
+      ->check(CLI::Range(0, 1024));
+  cmd->add_option("--model-config", a->model_config_a, "Model config of A if not next to it");
+  cmd->add_option("--model-config-b", a->model_config_b, "Model config of B if not next to it");
+  cmd->add_option("--from-layout", a->from_layout_a, "Naming convention of A (default: detected)");
+  cmd->add_option("--from-layout-b", a->from_layout_b, "Naming convention of B (default: detected)");
+  cmd->add_option("--from-logits", a->from_logits, "Compare logits computed elsewhere: A.npy B.npy (B.npy with --base)")
+      ->expected(1, 2);
+  cmd->add_option("--hidden", a->hidden, "Also compare hidden-state dumps A.npz B.npz layer by layer")->expected(2);
+  cmd->add_option("--tokens", a->tokens, "Token ids fed to the models (JSON array, list of arrays, or .npy)");
+  cmd->add_option("--base", a->base, "Compare against a baseline saved with --save-base");
+  cmd->add_option("--save-base", a->save_base, "Save A's top-k log-probabilities as a baseline .npz");
+  cmd->add_option("--top-k", a->top_k, "Token ids per position in a saved baseline (default 32)");
+  cmd->add_flag("--json", a->json, "Print the report as JSON");
+  cmd->add_option("--report", a->report, "Also write the report as Markdown (.md) or HTML (.html)");
+  cmd->add_flag("--force", a->force, "Overwrite an existing --report or --save-base file");
+  add_tolerance_flags(cmd, *a);
+  cmd->callback([a, &action] {
+    action = [a] {
+      if (!a->models.empty() && !a->from_logits.empty())
+        throw usage_error("usage.validate", "give either checkpoints or --from-logits, not both");
+      if (a->models.empty() && a->from_logits.empty())
+        throw usage_error("usage.validate", "give two checkpoints A B, or --from-logits A.npy B.npy");
+      if (!a->save_base.empty()) {
+        if (a->models.size() == 1) return save_base_of_model(*a);
+        if (a->from_logits.size() == 1) return save_base_of_logits(*a);
+        throw usage_error("usage.validate", "--save-base takes A only (a checkpoint, or --from-logits A.npy)");
+      }
+      return a->models.empty() ? compare_logits(*a) : compare_models(*a);
+    };
+  });
+}
+
+}  // namespace supra::cli
