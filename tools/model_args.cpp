@@ -25,13 +25,20 @@ void add_model_options(CLI::App& cmd, ModelArgs& a) {
       ->check(CLI::Range(0, 1024));
   cmd.add_option("--model-config", a.model_config, "Model config (config.json, params.json, ...) if not next to MODEL");
   cmd.add_option("--from-layout", a.from_layout, "Naming convention of MODEL (default: detected from tensor names)");
+  cmd.add_option("--form", a.form,
+                 "SUPRA linear layers: chunked (default), parallel (T x T decay matrix) or recurrent (token by token)")
+      ->check(CLI::IsMember({"chunked", "parallel", "recurrent"}));
 }
 
 validate::Model open_model(const ModelArgs& a) {
   LayoutRequest request;
   request.model_config = a.model_config;
   request.from_layout = a.from_layout;
-  return validate::Model(open_canonical_model(a.model, request));
+  validate::Model model(open_canonical_model(a.model, request));
+  model.supra_form = a.form == "parallel"    ? validate::SupraForm::Parallel
+                     : a.form == "recurrent" ? validate::SupraForm::Recurrent
+                                             : validate::SupraForm::Chunked;
+  return model;
 }
 
 validate::Precision precision_of(const ModelArgs& a) {

@@ -19,11 +19,12 @@ struct ModelArgs {
   std::optional<uint64_t> random_tokens;
   uint64_t seed = 0;
   std::string precision = "f32";
+  std::string form = "chunked";  // SUPRA linear layers (validate/supra_attention.hpp)
   int threads = 0;
 };
 
 // Adds MODEL, --model-config, --from-layout, --tokens, --random-tokens,
-// --seed, --precision and --threads to `cmd`.
+// --seed, --precision, --threads and --form to `cmd`.
 void add_model_options(CLI::App& cmd, ModelArgs& a);
 
 validate::Model open_model(const ModelArgs& a);

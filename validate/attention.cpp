@@ -92,6 +92,9 @@ void mix_tokens(const Model& model, uint64_t layer, RunState<S>& s, LayerState<S
       state.kv.append(s.k, s.v);
       causal_attention(s.q, state.kv, spec.heads, spec.kv_heads, spec.head_dim, s.start_pos, s.att, pool);
       return;
+    case AttentionKind::SupraLinear:
+      supra_mix_tokens(model, layer, s, state.supra, pool);
+      return;
   }
   throw std::logic_error("mix_tokens: unknown attention kind");
 }

@@ -7,6 +7,7 @@
 
 #include "validate/model.hpp"
 #include "validate/run_state.hpp"
+#include "validate/supra_attention.hpp"
 #include "validate/threads.hpp"
 
 namespace supra::validate {
@@ -26,8 +27,12 @@ struct KvCache {
 template <class S>
 struct LayerState {
   KvCache<S> kv;
+  SupraState supra;  // SUPRA linear layers: per-head decayed k^T v sums (constant size)
 
-  void clear() { kv.clear(); }
+  void clear() {
+    kv.clear();
+    supra.clear();
+  }
 };
 
 // torch: softmax(q_h @ k_g.T / sqrt(head_dim) + causal_mask) @ v_g for every

@@ -19,7 +19,8 @@ void check_supported(const ModelSpec& spec, const std::string& source) {
   auto refuse = [&](const std::string& id, const std::string& detail) {
     return bad_input("forward." + id, {source, {}, {}}, detail);
   };
-  if (spec.supra) throw refuse("supra", "linear-attention (SUPRA) layers are not computed by this engine yet");
+  if (spec.supra && spec.positions != PositionKind::Rope)
+    throw refuse("supra", "SUPRA layers without rotary positions are not computed by this engine");
   if (spec.positions == PositionKind::Rope) {
     const uint64_t rd = spec.rotary_dim();
     if (rd == 0 || rd > spec.head_dim || rd % 2 != 0)
@@ -71,6 +72,7 @@ Model::Model(CanonicalModel canonical) : canonical_(std::move(canonical)) {
       rope_spec.rope_scaling.kind = RopeScalingKind::None;
     rope_inv_freq = supra::validate::rope_inv_freq(rope_spec, factors);
   }
+  supra_decay = supra_decay_rates(spec);
 }
 
 LayerWeights Model::load_layer(uint64_t l) const {
@@ -113,6 +115,21 @@ LayerWeights Model::load_layer(uint64_t l) const {
   check_shape(w.up, {ffn, hidden});
   check_shape(w.up_bias, {ffn});
   check_shape(w.down, {hidden, ffn});
+  if (attention_kind(l) == AttentionKind::SupraLinear) {
+    const uint64_t fq = spec.symbol("feature_q"), fk = spec.symbol("feature_k");
+    w.feature_q = m.require_layer(l, "attn_feature_q.weight");
+    w.feature_q_bias = m.require_layer(l, "attn_feature_q.bias");
+    w.feature_k = m.require_layer(l, "attn_feature_k.weight");  // q's (tied) without grouped-query attention
+    w.feature_k_bias = m.require_layer(l, "attn_feature_k.bias");
+    w.feature_q_norm = optional("attn_feature_q_norm.weight", spec.supra->qk_norm);
+    w.feature_k_norm = optional("attn_feature_k_norm.weight", spec.supra->qk_norm);
+    check_shape(w.feature_q, {fq, q_dim});
+    check_shape(w.feature_q_bias, {fq});
+    check_shape(w.feature_k, {fk, kv_dim});
+    check_shape(w.feature_k_bias, {fk});
+    check_shape(w.feature_q_norm, {fq});
+    check_shape(w.feature_k_norm, {fq});
+  }
   return w;
 }
 

@@ -21,6 +21,8 @@ struct RunState {
   Mat<S> proj;             // [T, hidden] a sub-step's output, before the residual add
   Mat<S> hb, hb2;          // [T, ffn] MLP hidden (gate, up)
   Mat<S> rope_cos, rope_sin;  // [T, rotary_dim / 2] for positions start_pos...
+  // SUPRA linear layers: q / k features [T, heads | kv_heads * qk_dim], k repeated to heads, qk-norm scratch.
+  Mat<S> feat_q, feat_k, feat_k_rep, feat_scratch;
   Mat<S> logits;           // [rows asked for, vocab]
 
   uint64_t tokens() const { return uint64_t(x.rows()); }

@@ -47,6 +47,7 @@ class Config:
         self.rotary = j.get("positional_embedding_type", "rotary")
         self.weight_tying = j.get("weight_tying", False)
         self.attn_name = j.get("attn_name")
+        self.exact_angles = False  # RoPE angles in float32, as open_lm
         softmax = set(j.get("supra_softmax_layers", []))
         self.linear_layers = [self.attn_name == "linear_attn" and l not in softmax for l in range(self.n_layers)]
 
@@ -95,10 +96,13 @@ def slopes(cfg):
 
 
 def rope_tables(cfg, positions):
-    """open_lm's RotaryEmbedding: angles and cos/sin in float32 for width dim // n_heads."""
+    """open_lm's RotaryEmbedding for width dim // n_heads: angles and cos/sin in
+    float32 as the authors compute them, or in float64 with cfg.exact_angles
+    (the mathematical angles; they differ from float32's by ~1e-7 relative)."""
     d = cfg.head_dim
-    inv_freq = 1.0 / (cfg.rotary_base ** (torch.arange(0, d, 2).float() / d))
-    freqs = torch.einsum("i,j->ij", positions.float(), inv_freq)
+    dt = torch.float64 if cfg.exact_angles else torch.float32
+    inv_freq = 1.0 / (cfg.rotary_base ** (torch.arange(0, d, 2).to(dt) / d))
+    freqs = torch.einsum("i,j->ij", positions.to(dt), inv_freq)
     emb = torch.cat((freqs, freqs), dim=-1)
     return emb.cos().double(), emb.sin().double()
 
