@@ -205,13 +205,25 @@ TEST(Model, RefusesWrongShapesAndSupraLayersBeforeRunning) {
     EXPECT_EQ(e.id(), "forward.shape");
     EXPECT_EQ(e.where().tensor, "layers.0.ffn_gate.weight");
   }
+  // SUPRA layers are computed (tests/validate/supra_attention_test.cpp); a SUPRA
+  // section the tensors do not back is refused before running.
   CanonicalModel s = test::tiny_model(Family::Llama);
-  s.spec.supra = SupraSpec{};
+  s.spec.supra = SupraSpec{};  // on architecture llama: inconsistent
   try {
     Model model(std::move(s));
     FAIL() << "no error";
   } catch (const Error& e) {
-    EXPECT_EQ(e.id(), "forward.supra");
+    EXPECT_EQ(e.id(), "spec.102");
+  }
+  CanonicalModel f = test::tiny_model(Family::Llama);
+  f.spec.architecture = "supra";
+  f.spec.supra = SupraSpec{std::vector<bool>(f.spec.layers, true), f.spec.head_dim, 0, SupraDecay::None, {}, false};
+  try {
+    Model model(std::move(f));
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.id(), "model.missing");
+    EXPECT_EQ(e.where().tensor, "layers.0.attn_feature_q.weight");
   }
   CanonicalModel q = test::tiny_model(Family::Llama);
   q.spec.attn_qkv_bias = true;  // the config promises biases the file does not have
