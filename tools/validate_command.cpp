@@ -28,7 +28,7 @@ struct ValidateArgs {
   uint64_t seed = 0;
   int threads = 0;
   uint32_t top_k = kDefaultBaselineTopK;
-  bool json = false, force = false;
+  bool json = false, force = false, forms = false;
   ToleranceOverrides tol;
 };
 
@@ -169,6 +169,40 @@ int compare_models(const ValidateArgs& a) {
   return print_report(validate::compare_models(job), a);
 }
 
+// MODEL --forms: a SUPRA model's linear layers in the parallel form (A) against
+// the chunked and the recurrent form (B), layer by layer; the worse exit code.
+int compare_forms(const ValidateArgs& a) {
+  if (a.models.size() != 1) throw usage_error("usage.validate", "--forms takes one (SUPRA) model");
+  validate::ModelParityJob job;
+  job.a = job.b = a.models[0];
+  job.request_a = job.request_b = request_for(a.model_config_a, a.from_layout_a);
+  if (!open_canonical_model(job.a, job.request_a).spec.supra)
+    throw usage_error("usage.validate", "--forms compares the forms of SUPRA linear layers; " + a.models[0] +
+                                            " has none");
+  job.tokens = tokens_for_models(a, job.a, job.request_a);
+  job.precision = engine_precision(a);
+  job.threads = a.threads;
+  job.overrides = a.tol;
+  job.tolerance_basis = tolerance_basis(a);
+  job.form_a = validate::SupraForm::Parallel;
+  nlohmann::ordered_json all;
+  int code = 0;
+  for (const auto& [name, form] : {std::pair<const char*, validate::SupraForm>{"chunked", validate::SupraForm::Chunked},
+                                   {"recurrent", validate::SupraForm::Recurrent}}) {
+    job.form_b = form;
+    const ParityReport r = validate::compare_models(job);
+    if (a.json) {
+      all[std::string("parallel_vs_") + name] = parity_report_json(r);
+    } else {
+      fmt::print("SUPRA forms: parallel (A) vs {} (B)\n", name);
+      std::cout << render_parity_terminal(r) << std::flush;
+    }
+    if (!r.verdict.passed) code = kExitParityFailed;
+  }
+  if (a.json) std::cout << all.dump(2) << "\n";
+  return code;
+}
+
 }  // namespace
 
 void add_validate_command(CLI::App& app, Action& action) {
@@ -196,6 +230,8 @@ void add_validate_command(CLI::App& app, Action& action) {
   cmd->add_flag("--json", a->json, "Print the report as JSON");
   cmd->add_option("--report", a->report, "Also write the report as Markdown (.md) or HTML (.html)");
   cmd->add_flag("--force", a->force, "Overwrite an existing --report or --save-base file");
+  cmd->add_flag("--forms", a->forms,
+                "One SUPRA model: its linear layers in parallel form against chunked and recurrent, per layer");
   add_tolerance_flags(cmd, *a);
   cmd->callback([a, &action] {
     action = [a] {
@@ -203,6 +239,11 @@ void add_validate_command(CLI::App& app, Action& action) {
         throw usage_error("usage.validate", "give either checkpoints or --from-logits, not both");
       if (a->models.empty() && a->from_logits.empty())
         throw usage_error("usage.validate", "give two checkpoints A B, or --from-logits A.npy B.npy");
+      if (a->forms) {
+        if (!a->report.empty() || !a->save_base.empty() || !a->base.empty())
+          throw usage_error("usage.validate", "--forms prints its two reports; --report, --base and --save-base do not apply");
+        return compare_forms(*a);
+      }
       if (!a->save_base.empty()) {
         if (a->models.size() == 1) return save_base_of_model(*a);
         if (a->from_logits.size() == 1) return save_base_of_logits(*a);

@@ -111,7 +111,8 @@ ParityReport compare_models(const ModelParityJob& job) {
   if (job.baseline) {
     ParitySetup setup = setup_for(job, nullptr, opened_b);
     setup.a = {"baseline", {}};
-    const Model b(std::move(opened_b.model));
+    Model b(std::move(opened_b.model));
+    b.supra_form = job.form_b;
     check_token_range(job.tokens, b.spec().vocab);
     ParitySession session(setup, *job.baseline);
     return job.precision == Precision::F64 ? compare_to_baseline<double>(b, session, job)
@@ -119,8 +120,10 @@ ParityReport compare_models(const ModelParityJob& job) {
   }
   OpenedModel opened_a = open_model_with_storage(job.a, job.request_a);
   ParitySetup setup = setup_for(job, &opened_a, opened_b);
-  const Model a(std::move(opened_a.model));
-  const Model b(std::move(opened_b.model));
+  Model a(std::move(opened_a.model));
+  Model b(std::move(opened_b.model));
+  a.supra_form = job.form_a;
+  b.supra_form = job.form_b;
   check_comparable(a, b, job);
   check_token_range(job.tokens, a.spec().vocab);
   ParitySession session(setup);

@@ -24,6 +24,8 @@ struct ModelParityJob {
   ToleranceOverrides overrides;
   std::optional<PrecisionClass> tolerance_basis;  // unset: from the weakest storage types
   const ParityBaseline* baseline = nullptr;       // compare B against this instead of running A
+  // SUPRA linear layers: the form each side computes them in (`--forms`: one model, two forms).
+  SupraForm form_a = SupraForm::Chunked, form_b = SupraForm::Chunked;
 };
 
 // Throws bad_input when the two models cannot be compared (different

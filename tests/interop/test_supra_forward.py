@@ -11,6 +11,8 @@ layer (--target hf).
    to < 1e-10; the three forms agree with each other.
 2. `supra generate` (the prompt in one step, then one token at a time with
    the constant-size state) gives the reference's greedy ids.
+3. `supra validate MODEL --forms` reports parallel vs chunked and vs
+   recurrent per layer, all within rounding.
 
 usage: test_supra_forward.py PATH_TO_SUPRA"""
 import json
@@ -87,6 +89,13 @@ def check_case(tmp, label, src, args, target="open_lm"):
     check(f"{label}: chunked f64 vs reference, rel L2 {err:.2e} < {F64_TOL:g}", err < F64_TOL)
     spread = max(rel_l2(got[f], got["parallel"].astype(np.float64)) for f in ("chunked", "recurrent"))
     check(f"{label}: the three forms agree ({spread:.2e})", spread < F32_TOL)
+    r = supra("validate", path, "--forms", "--tokens", tokens_file, "--precision", "f64", "--json")
+    forms = json.loads(r.stdout)
+    worst = max(h["rel_l2"] for rep in forms.values() for h in rep["hidden"])
+    layers = {h["layer"] for h in forms["parallel_vs_recurrent"]["hidden"] if "layer" in h}
+    check(f"{label}: validate --forms: parallel vs chunked / recurrent per layer, worst rel {worst:.1e} < 1e-12",
+          set(forms) == {"parallel_vs_chunked", "parallel_vs_recurrent"} and all(rep["passed"] for rep in forms.values())
+          and worst < 1e-12 and layers == set(range(model.cfg.n_layers)))
     prompt = tokens[:20].tolist()
     r = supra("generate", path, "--tokens", json.dumps(prompt), "--max-new", 8, "--json")
     new = json.loads(r.stdout)["new"]
