@@ -28,43 +28,33 @@ struct HeadRows {
 
 // Rows [r0, r1) of one head with the state `sh` ([dqk, dv], row-major) as it
 // stands before r0; the decay matrix inside the block, the state across it.
-// Leaves `sh` as it stands after r1.
+// Leaves `sh` as it stands after r1. In double, as Eigen products.
 template <class S>
 void head_block(const HeadRows<S>& h, uint64_t r0, uint64_t r1, double lambda, double scale, double* sh) {
-  const uint64_t dqk = h.dqk, dv = h.dv;
-  std::vector<double> o(dv);
-  for (uint64_t t = r0; t < r1; ++t) {
-    const S* qt = h.q + t * h.qk_stride;
-    std::fill(o.begin(), o.end(), 0.0);
-    // torch (parallel, with a carried state): exp(-lambda (t - r0)) * q_t @ S
-    const double carried = std::exp(-lambda * double(t - r0));
-    for (uint64_t i = 0; i < dqk; ++i) {
-      const double qi = double(qt[i]) * carried;
-      for (uint64_t j = 0; j < dv; ++j) o[j] += qi * sh[i * dv + j];
-    }
-    // torch: ((q @ (k * qk_scale).T) * decay_mask) @ v for the rows of this block
-    for (uint64_t s = r0; s <= t; ++s) {
-      const S* ks = h.k + s * h.qk_stride;
-      double dot = 0;
-      for (uint64_t i = 0; i < dqk; ++i) dot += double(qt[i]) * double(ks[i]);
-      const double weight = std::exp(-lambda * double(t - s)) * scale * dot;
-      const S* vs = h.v + s * h.v_stride;
-      for (uint64_t j = 0; j < dv; ++j) o[j] += weight * double(vs[j]);
-    }
-    for (uint64_t j = 0; j < dv; ++j) h.out[t * h.out_stride + j] = S(o[j]);
-  }
+  using MatD = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  const auto n = Eigen::Index(r1 - r0), dqk = Eigen::Index(h.dqk), dv = Eigen::Index(h.dv);
+  using Strided = Eigen::Map<const Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>, 0, Eigen::OuterStride<>>;
+  const MatD q = Strided(h.q + r0 * h.qk_stride, n, dqk, Eigen::OuterStride<>(Eigen::Index(h.qk_stride))).template cast<double>();
+  const MatD k = Strided(h.k + r0 * h.qk_stride, n, dqk, Eigen::OuterStride<>(Eigen::Index(h.qk_stride))).template cast<double>();
+  const MatD v = Strided(h.v + r0 * h.v_stride, n, dv, Eigen::OuterStride<>(Eigen::Index(h.v_stride))).template cast<double>();
+  Eigen::Map<MatD> state(sh, dqk, dv);
+  // torch: scores = (q @ (k * qk_scale).T) * decay_mask, decay_mask[t, s] = exp(-lambda (t - s)) for s <= t
+  MatD scores = (q * k.transpose()) * scale;
+  std::vector<double> decay(static_cast<size_t>(n));
+  for (Eigen::Index d = 0; d < n; ++d) decay[size_t(d)] = std::exp(-lambda * double(d));
+  for (Eigen::Index t = 0; t < n; ++t)
+    for (Eigen::Index s = 0; s < n; ++s) scores(t, s) = s <= t ? scores(t, s) * decay[size_t(t - s)] : 0.0;
+  // out = scores @ v  +  exp(-lambda (t - r0)) * q_t @ S   (what came before the block)
+  MatD out = scores * v;
+  const MatD carried = q * state;
+  for (Eigen::Index t = 0; t < n; ++t) out.row(t) += decay[size_t(t)] * carried.row(t);
+  Eigen::Map<Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>, 0, Eigen::OuterStride<>> dst(
+      h.out + r0 * h.out_stride, n, dv, Eigen::OuterStride<>(Eigen::Index(h.out_stride)));
+  dst = out.cast<S>();
   // S <- exp(-lambda n) S + sum_s exp(-lambda (r1 - s)) qk_scale k_s^T v_s
-  const double whole = std::exp(-lambda * double(r1 - r0));
-  for (uint64_t x = 0; x < dqk * dv; ++x) sh[x] *= whole;
-  for (uint64_t s = r0; s < r1; ++s) {
-    const double w = std::exp(-lambda * double(r1 - s)) * scale;
-    const S* ks = h.k + s * h.qk_stride;
-    const S* vs = h.v + s * h.v_stride;
-    for (uint64_t i = 0; i < dqk; ++i) {
-      const double ki = w * double(ks[i]);
-      for (uint64_t j = 0; j < dv; ++j) sh[i * dv + j] += ki * double(vs[j]);
-    }
-  }
+  MatD kw = k;
+  for (Eigen::Index s = 0; s < n; ++s) kw.row(s) *= std::exp(-lambda * double(n - s)) * scale;
+  state = std::exp(-lambda * double(n)) * state + kw.transpose() * v;
 }
 
 // torch (the authors' recurrent_forward, one token at a time):
