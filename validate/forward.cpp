@@ -9,21 +9,6 @@ namespace supra::validate {
 // ---------------------------------------------------------------------------
 // Embedding
 
-namespace {
-
-// ModelSpec::sliding_window (Mistral; 0 = none). The spec readers that fill
-// it were written beside this engine: `requires` keeps this file building
-// before and after both are merged, and can then give way to the field.
-template <class Spec>
-uint64_t sliding_window_of(const Spec& spec) {
-  if constexpr (requires { spec.sliding_window; })
-    return spec.sliding_window;
-  else
-    return 0;
-}
-
-}  // namespace
-
 template <class S>
 void Forward<S>::embed(std::span<const uint32_t> tokens, uint64_t start) {
   const ModelSpec& spec = model_.spec();
@@ -31,7 +16,7 @@ void Forward<S>::embed(std::span<const uint32_t> tokens, uint64_t start) {
   s_.start_pos = start;
   // Within the window, sliding-window attention is full causal attention;
   // past it this engine does not compute it (refused, never approximated).
-  if (const uint64_t window = sliding_window_of(spec); window && start + n > window)
+  if (const uint64_t window = spec.sliding_window; window && start + n > window)
     throw bad_input("forward.sliding_window", {model_.source(), {}, {}},
                     "position " + std::to_string(start + n - 1) + " is past the model's sliding window of " +
                         std::to_string(window) + " positions, which this engine does not compute (give at most " +
