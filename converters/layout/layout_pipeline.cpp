@@ -88,12 +88,13 @@ void set_gguf_model_kvs(LayoutResult& r, const Checkpoint& source, const fs::pat
   r.checkpoint.format_metadata["gguf"] = std::move(kvs);
 }
 
+nlohmann::ordered_json meta_params(const ModelSpec& s, const std::string&) { return meta_params_from_spec(s); }
+nlohmann::ordered_json open_lm_config(const ModelSpec& s, const std::string&) { return open_lm_config_from_spec(s); }
+
 const LayoutFiles kLayoutFiles[] = {
     {"hf", "config.json", hf_config_from_spec, true, drop_gguf_metadata},
-    {"meta", "params.json", [](const ModelSpec& s, const std::string&) { return meta_params_from_spec(s); }, false,
-     drop_gguf_metadata},
-    {"open_lm", "open_lm_config.json", [](const ModelSpec& s, const std::string&) { return open_lm_config_from_spec(s); },
-     false, drop_gguf_metadata},
+    {"meta", "params.json", meta_params, false, drop_gguf_metadata},
+    {"open_lm", "open_lm_config.json", open_lm_config, false, drop_gguf_metadata},
     {"gguf", nullptr, nullptr, false, set_gguf_model_kvs},
 };
 
@@ -131,7 +132,8 @@ ModelSpec spec_from_any_config(const nlohmann::json& j, const Checkpoint& ckpt, 
   switch (config_kind(j)) {
     case ConfigKind::Hf: return spec_from_hf_config(j, source);
     case ConfigKind::OpenLm: return spec_from_open_lm_config(j, source);
-    case ConfigKind::MetaParams: return spec_from_meta_params(j, rows_of_first(ckpt, {"tok_embeddings.weight"}), source);
+    case ConfigKind::MetaParams:
+      return spec_from_meta_params(j, rows_of_first(ckpt, {"tok_embeddings.weight"}), source);
     case ConfigKind::Unknown: break;
   }
   throw bad_input("layout.301", {source, {}, {}},
@@ -198,7 +200,8 @@ LayoutResult relayout(const Checkpoint& ckpt, const fs::path& input, ModelSpec s
 // A re-layout that is done only if the input is a model supra knows: no
 // config, an architecture without tables or names no convention claims
 // leave the tensors as they are.
-std::optional<LayoutResult> relayout_if_known(const Checkpoint& ckpt, const fs::path& input, const std::string& to_layout) {
+std::optional<LayoutResult> relayout_if_known(const Checkpoint& ckpt, const fs::path& input,
+                                              const std::string& to_layout) {
   std::optional<ModelSpec> spec = try_discover_model_spec(ckpt, input, {});
   if (!spec) return std::nullopt;
   const Convention* from = best_matching_convention(ckpt, spec->architecture);
@@ -307,7 +310,8 @@ std::vector<SideFile> folder_side_files(const Checkpoint& written, const LayoutR
     for (const LayoutFiles& l : kLayoutFiles)
       if (folder_input && l.config_file && fs::is_regular_file(input / l.config_file, ec))
         files.push_back(carried_config(input / l.config_file, l, torch_dtype));
-  } else if (const LayoutFiles* to = layout_files(find_convention(relaid->to_convention).layout); to && to->config_file) {
+  } else if (const LayoutFiles* to = layout_files(find_convention(relaid->to_convention).layout);
+             to && to->config_file) {
     const bool same_layout = find_convention(relaid->from_convention).layout == to->layout;
     if (folder_input && same_layout && fs::is_regular_file(input / to->config_file, ec))
       files.push_back(carried_config(input / to->config_file, *to, torch_dtype));

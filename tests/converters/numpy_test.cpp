@@ -71,7 +71,8 @@ TEST(NumpyWriter, NpzRoundTripIsBitExact) {
   test::TempDir dir;
   write_checkpoint(*find_format("numpy"), read("basic.npz"), dir / "out.npz", {});
   expect_matches(read_numpy(dir / "out.npz"), "numpy/basic.expected.json");
-  write_checkpoint(*find_format("numpy"), read("fortran.npy"), dir / "fortran.npy", {});  // a .npy's tensor is named after the file
+  // A .npy's tensor is named after the file.
+  write_checkpoint(*find_format("numpy"), read("fortran.npy"), dir / "fortran.npy", {});
   expect_matches(read_numpy(dir / "fortran.npy"), "numpy/fortran.expected.json");
 }
 
@@ -80,7 +81,8 @@ TEST(NumpyWriter, RefusesBf16AndManyTensorsInOneNpy) {
   Checkpoint bf;
   bf.tensors.push_back(test::make_tensor("x", DType::BF16, {2}));
   EXPECT_EQ(error_id([&] { write_checkpoint(*find_format("numpy"), bf, dir / "x.npz", {}); }), "numpy.302");
-  EXPECT_EQ(error_id([&] { write_checkpoint(*find_format("numpy"), read("basic.npz"), dir / "x.npy", {}); }), "numpy.301");
+  EXPECT_EQ(error_id([&] { write_checkpoint(*find_format("numpy"), read("basic.npz"), dir / "x.npy", {}); }),
+            "numpy.301");
   EXPECT_TRUE(test::list_dir(dir.path()).empty());
 }
 
