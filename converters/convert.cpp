@@ -57,41 +57,44 @@ ConvertResult convert_checkpoint(const fs::path& in, const fs::path& out, const 
   const Format& reader = detect_input_format(in);
   const Format& writer = choose_output_format(out, options.output_format);
   Checkpoint source = reader.read(in, options.read);
-  const bool gguf_out = writer.name() == "gguf";
-  Checkpoint selected = select_and_cast(source, options, /*cast_vectors=*/!gguf_out);
+  Checkpoint selected = select_and_cast(source, options, /*cast_vectors=*/!writer.f32_vectors);
 
   ConvertResult result;
-  result.input_format = reader.name();
-  result.output_format = writer.name();
+  result.input_format = reader.name;
+  result.output_format = writer.name;
   result.tensors = selected.tensors.size();
   for (const auto& t : selected.tensors) {
     const TensorSource* original = source.find(t->name());
     result.bytes_in += original ? original->info().nbytes() : t->info().nbytes();
   }
-  // Naming conventions (--layout; a .gguf output implies llama.cpp's): converters/layout.
-  const auto relaid = relayout_for_output(selected, in, reader.name(), writer.name(), options.layout);
+  // Naming conventions (--layout, or the one the output format implies): converters/layout.
+  const auto relaid = relayout_for_output(selected, in, reader, writer, options.layout);
   if (relaid) {
     selected = relaid->checkpoint;
     result.tensors = selected.tensors.size();
     result.from_convention = relaid->from_convention;
     result.to_convention = relaid->to_convention;
-    if (gguf_out) widen_vectors_for_llama_cpp(selected);
+    if (writer.f32_vectors) widen_vectors_for_llama_cpp(selected);
   }
   result.plan = writer.plan(selected, out, options.write);
-  const bool to_folder = !out.has_extension() || fs::is_directory(out);
-  std::vector<std::pair<std::string, std::string>> side_files;  // config.json, tokenizer files
-  if (relaid && to_folder) side_files = layout_side_files(*relaid, in);
-  for (const auto& [name, text] : side_files) {
-    refuse_existing_output(out / name, options.write.force);
-    result.plan.files.push_back(name);
-    result.plan.output_bytes += text.size();
+  const fs::path folder = writer.output_folder(out);
+  std::vector<SideFile> side_files;  // config, tokenizer and generation files
+  if (writer.is_folder_output(out)) side_files = folder_side_files(selected, relaid ? &*relaid : nullptr, in);
+  for (const SideFile& f : side_files) {
+    refuse_existing_output(folder / f.name, options.write.force);
+    result.plan.files.push_back(f.name);
+    result.plan.output_bytes += f.text.size();
   }
-  refuse_overwriting_input(source, to_folder ? out : out.parent_path(), result.plan);
+  refuse_overwriting_input(source, folder, result.plan);
   if (options.on_plan) options.on_plan(result.plan);
   if (!options.dry_run) {
-    result.report = writer.write(selected, out, options.write);
+    // One transaction for the whole job: weights and side files appear together or not at all.
+    OutputTransaction tx(folder, options.write.force);
+    for (const SideFile& f : side_files) tx.write_file(f.name, f.text);  // first: small, and fail before GBs stream
+    result.report = writer.write(selected, out, options.write, tx);
+    tx.commit();
     result.bytes_out = result.report.bytes_written;
-    write_side_files(out, side_files, options.write.force);
+    for (const SideFile& f : side_files) result.bytes_out += f.text.size();
   }
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;

@@ -40,8 +40,8 @@ struct ConvertResult {
 };
 
 // Applies --only/--exclude and --dtype to a checkpoint (no I/O). With
-// `cast_vectors` false, --dtype leaves 1-D tensors alone (GGUF outputs: see
-// widen_vectors_for_llama_cpp).
+// `cast_vectors` false, --dtype leaves 1-D tensors alone (outputs whose
+// format has f32_vectors: see widen_vectors_for_llama_cpp).
 Checkpoint select_and_cast(const Checkpoint& in, const ConvertOptions& options, bool cast_vectors = true);
 
 // llama.cpp's CPU kernels take 1-D operands (norm weights, biases) only as
@@ -49,6 +49,8 @@ Checkpoint select_and_cast(const Checkpoint& in, const ConvertOptions& options, 
 // converter writes them so: 1-D float tensors become F32 (lossless, tiny).
 void widen_vectors_for_llama_cpp(Checkpoint& ckpt);
 
+// The whole job, all or nothing: the weights and a folder output's side files
+// (layout_pipeline.hpp) are written in one OutputTransaction, committed once.
 ConvertResult convert_checkpoint(const std::filesystem::path& in, const std::filesystem::path& out,
                                  const ConvertOptions& options);
 

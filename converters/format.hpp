@@ -1,7 +1,9 @@
 #pragma once
-// One reader/writer pair per file format, registered in one table
-// (format_registry.cpp). Input formats are detected by content; output
-// formats by the output name or an explicit --format.
+// Every file format is one row of one table (format_registry.cpp): how it is
+// recognised, read, planned and written, and what it implies for the tensors
+// it holds. Callers decide by these capabilities, never by a format's name.
+// Input formats are detected by content; output formats by the output name or
+// an explicit --format.
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -17,6 +19,8 @@
 namespace supra {
 
 namespace fs = std::filesystem;
+
+class OutputTransaction;
 
 struct ReadOptions {
   std::string key;                  // nested dict key to read (PyTorch: "state_dict")
@@ -57,29 +61,52 @@ struct WriteReport {
   uint64_t bytes_written = 0;
 };
 
-class Format {
- public:
-  virtual ~Format() = default;
-  virtual std::string name() const = 0;  // "safetensors"
-  // Content detection: the first bytes of a file (up to 4 KiB) and its path.
-  virtual bool sniff(const fs::path& path, std::span<const std::byte> head) const = 0;
-  // Output selection by name: "x.safetensors", a directory, ...
-  virtual bool claims_output(const fs::path& out) const = 0;
-  virtual bool can_read() const { return true; }
-  virtual bool can_write() const { return true; }
+struct Format {
+  std::string name;  // "safetensors", as --format takes it
 
-  virtual Checkpoint read(const fs::path& path, const ReadOptions& options) const = 0;
-  // What `write` will produce, without touching the disk.
-  virtual WritePlan plan(const Checkpoint& ckpt, const fs::path& out,
-                         const WriteOptions& options) const = 0;
-  // Writes every file of plan() under temporary names and renames them into
-  // place at the end; on any error nothing is left at the destination.
-  virtual WriteReport write(const Checkpoint& ckpt, const fs::path& out,
-                            const WriteOptions& options) const = 0;
+  // The naming layout every file of this format uses, "" when it holds any
+  // names. A GGUF holds llama.cpp names plus the model's KVs: writing one
+  // needs the model re-laid out (so its config), and one read into a format
+  // without a layout of its own is re-laid out to Hugging Face names.
+  std::string implied_layout = {};
+  // 1-D float tensors (norms, biases) are written as F32: llama.cpp's CPU
+  // kernels take such operands only as F32 ("binary_op: unsupported types").
+  bool f32_vectors = false;
+  // An output path without an extension, or an existing folder, is a folder
+  // of files (Hugging Face style), which also gets the model's side files.
+  bool writes_folders = false;
+
+  // Content detection from the first bytes of a file (up to 4 KiB) and its path.
+  bool (*sniff)(const fs::path& path, std::span<const std::byte> head) = nullptr;
+  // Output selection by name ("x.safetensors", a folder); null: only by --format.
+  bool (*claims_output)(const fs::path& out) = nullptr;
+  Checkpoint (*read)(const fs::path& path, const ReadOptions& options) = nullptr;  // null: not read
+  // What `write` will produce, without touching the disk. Null: not written.
+  WritePlan (*plan)(const Checkpoint& ckpt, const fs::path& out, const WriteOptions& options) = nullptr;
+  // Writes every file of plan() into `tx`, whose folder is output_folder(out),
+  // under temporary names: the caller commits them together with whatever
+  // else its job writes, so on any error nothing is left at the destination.
+  WriteReport (*write)(const Checkpoint& ckpt, const fs::path& out, const WriteOptions& options,
+                       OutputTransaction& tx) = nullptr;
+
+  bool can_read() const { return read != nullptr; }
+  bool can_write() const { return write != nullptr && plan != nullptr; }
+  // Whether `out` names a folder of files rather than one file.
+  bool is_folder_output(const fs::path& out) const;
+  // The folder the files of output `out` go to: `out` itself, or its parent.
+  fs::path output_folder(const fs::path& out) const;
 };
 
+// An output path that names a folder: no extension, or an existing folder.
+bool names_a_folder(const fs::path& out);
+
+// Writes `ckpt` to `out` in a transaction of its own, committed here: for a
+// job that writes nothing besides this one checkpoint.
+WriteReport write_checkpoint(const Format& format, const Checkpoint& ckpt, const fs::path& out,
+                             const WriteOptions& options);
+
 // The registry.
-const std::vector<const Format*>& all_formats();
+const std::vector<Format>& all_formats();
 const Format* find_format(const std::string& name);
 // Detects the format of an input path (a file, or a folder holding a checkpoint).
 const Format& detect_input_format(const fs::path& path);

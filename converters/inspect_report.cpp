@@ -42,7 +42,7 @@ nlohmann::ordered_json inspect_checkpoint(const std::filesystem::path& path, con
   const Checkpoint ckpt = format.read(path, options.read);
   nlohmann::ordered_json j;
   j["path"] = path.string();
-  j["format"] = format.name();
+  j["format"] = format.name;
   j["files"] = ckpt.files;
   j["tensor_count"] = ckpt.tensors.size();
   j["parameters"] = ckpt.total_params();

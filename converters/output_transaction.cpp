@@ -130,6 +130,17 @@ int OutputTransaction::create(const std::string& name) {
   return fd;
 }
 
+void OutputTransaction::write_file(const std::string& name, std::string_view bytes) {
+  const int fd = create(name);
+  for (size_t done = 0; done < bytes.size();) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0)
+      throw io_error("io.write", {(folder_ / name).string(), {}, {}}, n < 0 ? std::strerror(errno) : "short write");
+    done += size_t(n);
+  }
+}
+
 void OutputTransaction::commit() {
   for (auto& e : entries_) {
     if (e.fd >= 0) {

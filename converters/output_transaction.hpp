@@ -5,6 +5,7 @@
 // Ctrl-C, the temporaries are removed and nothing is left at the destination.
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace supra {
@@ -25,6 +26,8 @@ class OutputTransaction {
   fs::path reserve(const std::string& name);
   // Creates the temporary for `name` and returns an open fd (owned here).
   int create(const std::string& name);
+  // Creates `name` with `bytes` as its whole content (config.json, tokenizer files).
+  void write_file(const std::string& name, std::string_view bytes);
   void commit();
 
   const fs::path& folder() const { return folder_; }

@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "converters/layout/convert_layout.hpp"
+#include "converters/layout/layout_pipeline.hpp"
 #include "converters/open_model.hpp"
 #include "converters/output_transaction.hpp"
 #include "linearize/init.hpp"
@@ -41,22 +42,22 @@ std::pair<const Format*, fs::path> output_target(const LinearizeOptions& o, cons
   return {f, outdir / it->second};
 }
 
-std::vector<std::pair<std::string, std::string>> side_files(const LinearizeResult& r, const fs::path& in) {
-  std::vector<std::pair<std::string, std::string>> files;
+std::vector<SideFile> side_files(const LinearizeResult& r, const Checkpoint& written, const fs::path& in) {
+  std::vector<SideFile> files;
   if (r.target == LinearizeTarget::OpenLm) {
-    files.emplace_back("open_lm_config.json", open_lm_config_from_spec(r.plan.spec).dump(2) + "\n");
+    files.push_back({"open_lm_config.json", open_lm_config_from_spec(r.plan.spec).dump(2) + "\n"});
   } else {
-    files.emplace_back("config.json",
-                       hf_config_from_spec(r.plan.spec, std::string(dtype_torch_name(r.dtype))).dump(2) + "\n");
+    files.push_back({"config.json",
+                     hf_config_from_spec(r.plan.spec, std::string(dtype_torch_name(r.dtype))).dump(2) + "\n"});
     // The tokenizer is the source's, unchanged: carried as convert carries it
-    // (a "canonical" layout makes layout_side_files add no config of its own).
+    // (a "canonical" layout makes folder_side_files add no config of its own).
     LayoutResult carried;
     carried.spec = r.plan.spec;
     carried.from_convention = "canonical";
     carried.to_convention = "canonical";
-    for (auto& f : layout_side_files(carried, in)) files.push_back(std::move(f));
+    for (auto& f : folder_side_files(written, &carried, in)) files.push_back(std::move(f));
   }
-  files.emplace_back("README", "");  // filled once the plan's file list is known
+  files.push_back({"README", ""});  // filled once the plan's file list is known
   return files;
 }
 
@@ -108,7 +109,7 @@ LinearizeResult linearize_checkpoint(const fs::path& in, const fs::path& outdir,
   const Checkpoint laid_out = convert_layout(canonical, r.plan.spec, find_convention("canonical"), to);
 
   const auto [format, path] = output_target(options, outdir);
-  r.output_format = format->name();
+  r.output_format = format->name;
   WriteOptions write = options.write;
   if (options.target == LinearizeTarget::OpenLm) {
     write.torch_wrap = "state_dict";
@@ -116,15 +117,18 @@ LinearizeResult linearize_checkpoint(const fs::path& in, const fs::path& outdir,
   }
   r.write_plan = format->plan(laid_out, path, write);
   if (options.target == LinearizeTarget::OpenLm) r.trainer_command = trainer_command(outdir);
-  auto files = side_files(r, in);
-  for (const auto& [name, text] : files) r.write_plan.files.push_back(name);
-  files.back().second = linearize_readme(r, outdir);
-  for (const auto& [name, text] : files) r.write_plan.output_bytes += text.size();
+  auto files = side_files(r, laid_out, in);
+  for (const SideFile& f : files) r.write_plan.files.push_back(f.name);
+  files.back().text = linearize_readme(r, outdir);
+  for (const SideFile& f : files) r.write_plan.output_bytes += f.text.size();
   for (const auto& name : r.write_plan.files) refuse_existing_output(outdir / name, options.write.force);
   if (options.on_plan) options.on_plan(r.write_plan);
   if (!options.dry_run) {
-    r.bytes_out = format->write(laid_out, path, write).bytes_written;
-    write_side_files(outdir, files, options.write.force);
+    // One transaction: the checkpoint, its config and README appear together or not at all.
+    OutputTransaction tx(format->output_folder(path), options.write.force);
+    for (const SideFile& f : files) tx.write_file(f.name, f.text);
+    r.bytes_out = format->write(laid_out, path, write, tx).bytes_written;
+    tx.commit();
   }
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return r;

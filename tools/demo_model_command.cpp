@@ -1,6 +1,5 @@
 // supra demo-model OUT [--dtype bf16]: writes the built-in tiny demo model.
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <filesystem>
 
@@ -31,21 +30,15 @@ void add_demo_model_command(CLI::App& app, Action& action) {
       const Format& format = choose_output_format(a->out, a->format);
       WriteOptions options;
       options.force = a->force;
-      format.write(ckpt, a->out, options);
-      const std::filesystem::path out(a->out);
-      if (!out.has_extension()) {
+      OutputTransaction tx(format.output_folder(a->out), a->force);
+      format.write(ckpt, a->out, options, tx);
+      if (format.is_folder_output(a->out)) {
         // A folder: make it a complete Hugging Face model folder.
-        OutputTransaction tx(out, a->force);
-        auto put = [&](const std::string& name, const std::string& text) {
-          const int fd = tx.create(name);
-          if (::write(fd, text.data(), text.size()) != ssize_t(text.size()))
-            throw io_error("io.write", {(out / name).string(), {}, {}}, "short write");
-        };
-        put("config.json", demo_config_json(DemoModelShape{}, *dtype));
-        put("tokenizer.json", demo_tokenizer_json());
-        put("tokenizer_config.json", demo_tokenizer_config_json());
-        tx.commit();
+        tx.write_file("config.json", demo_config_json(DemoModelShape{}, *dtype));
+        tx.write_file("tokenizer.json", demo_tokenizer_json());
+        tx.write_file("tokenizer_config.json", demo_tokenizer_config_json());
       }
+      tx.commit();
       fmt::print("wrote demo model ({} tensors, {} parameters) to {}\n", ckpt.tensors.size(), ckpt.total_params(),
                  a->out);
       return 0;

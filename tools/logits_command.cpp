@@ -37,8 +37,8 @@ void add_logits_command(CLI::App& app, Action& action) {
       const validate::LogitsResult r = validate::compute_logits(model, tokens, options);
       WriteOptions write;
       write.force = true;  // a computed result replaces the previous run's
-      if (hidden_format) hidden_format->write(r.hidden, a->dump_hidden, write);
-      out_format.write(r.logits, a->out, write);
+      if (hidden_format) write_checkpoint(*hidden_format, r.hidden, a->dump_hidden, write);
+      write_checkpoint(out_format, r.logits, a->out, write);
       const TensorInfo& info = r.logits.tensors.front()->info();
       const uint64_t n_tokens = tokens.sequences.size() * tokens.sequences.front().size();
       fmt::print("wrote logits {} {} to {}{} ({} tokens in {:.3f} s: {:.1f} tokens/s)\n", info.shape_string(),

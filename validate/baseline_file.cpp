@@ -5,7 +5,7 @@
 #include <cstring>
 
 #include "converters/numpy/numpy_reader.hpp"
-#include "converters/numpy/numpy_writer.hpp"
+#include "converters/format.hpp"
 #include "schema/error.hpp"
 #include "validate/baseline.hpp"
 
@@ -70,7 +70,7 @@ void write_baseline(const ParityBaseline& base, const std::filesystem::path& pat
                memory_tensor("format_version", DType::I64, {1}, std::vector<int64_t>{kFormatVersion})};
   WriteOptions options;
   options.force = force;
-  write_numpy(c, path, options);
+  write_checkpoint(*find_format("numpy"), c, path, options);
 }
 
 ParityBaseline read_baseline(const std::filesystem::path& path) {

@@ -193,7 +193,6 @@ GgufOutput layout_gguf(const Checkpoint& ckpt, std::vector<GgufKV> kvs, const fs
   const uint64_t alignment = a ? a->value.u : kGgufDefaultAlignment;
 
   GgufOutput result;
-  result.folder = out.has_parent_path() ? out.parent_path() : fs::path(".");
   std::vector<uint64_t> offsets;
   uint64_t data_size = 0;
   for (const Planned& p : planned) {
@@ -220,6 +219,23 @@ std::vector<GgufKV> default_gguf_kvs(const Checkpoint& ckpt, const std::string& 
   for (const auto& [key, value] : ckpt.metadata)
     if (!find_gguf_kv(kvs, "supra.meta." + key)) kvs.push_back({"supra.meta." + key, GgufValue::string(value)});
   return kvs;
+}
+
+WritePlan plan_gguf(const Checkpoint& ckpt, const fs::path& out, const WriteOptions& options) {
+  const GgufOutput layout = layout_gguf(ckpt, default_gguf_kvs(ckpt), out, GgufWriteOptions{options.quantize});
+  WritePlan plan = plan_from_layouts({layout.file}, options.threads);
+  // Quantized tensors stream as raw bytes; show their real shape.
+  for (size_t i = 0; i < plan.tensors.size() && i < layout.tensors.size(); ++i)
+    if (layout.tensors[i].ggml_type == ggml::Q8_0) plan.tensors[i].shape = layout.tensors[i].shape;
+  return plan;
+}
+
+WriteReport write_gguf(const Checkpoint& ckpt, const fs::path& out, const WriteOptions& options,
+                       OutputTransaction& tx) {
+  const GgufOutput layout = layout_gguf(ckpt, default_gguf_kvs(ckpt), out, GgufWriteOptions{options.quantize});
+  WriteReport report;
+  write_layouts(tx, {layout.file}, options, report);
+  return report;
 }
 
 }  // namespace supra

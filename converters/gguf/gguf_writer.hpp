@@ -21,7 +21,6 @@ struct GgufWriteOptions {
 };
 
 struct GgufOutput {
-  std::filesystem::path folder;
   FileLayout file;
   struct Tensor {
     std::string name;
@@ -48,6 +47,12 @@ GgufOutput layout_gguf(const Checkpoint& ckpt, std::vector<GgufKV> kvs, const st
 // ckpt.metadata as "supra.meta.<key>" (read back as metadata["<key>"]);
 // metadata that is itself a summary of GGUF KVs ("gguf.*") is not carried.
 std::vector<GgufKV> default_gguf_kvs(const Checkpoint& ckpt, const std::string& architecture = "");
+
+// The format table's entry points: `ckpt` with default_gguf_kvs, quantized
+// as options.quantize says.
+WritePlan plan_gguf(const Checkpoint& ckpt, const std::filesystem::path& out, const WriteOptions& options);
+WriteReport write_gguf(const Checkpoint& ckpt, const std::filesystem::path& out, const WriteOptions& options,
+                       OutputTransaction& tx);
 
 // The header bytes: magic, version 3, counts, KVs, tensor infos, zero padding
 // to `alignment`. `offsets` are relative to the data section.

@@ -16,14 +16,6 @@ namespace {
 namespace fs = std::filesystem;
 using namespace hdf5;
 
-struct OutputName {
-  fs::path folder;
-  std::string file;
-};
-
-OutputName split_output(const fs::path& out) {
-  return {out.has_parent_path() ? out.parent_path() : fs::path("."), out.filename().string()};
-}
 
 // Write failures are I/O errors (disk full, permissions), not bad input.
 void check_io(herr_t status, const std::string& file, const std::string& tensor, const std::string& what) {
@@ -128,13 +120,13 @@ void check_names(const Checkpoint& ckpt) {
 
 WritePlan plan_hdf5(const Checkpoint& ckpt, const fs::path& out, const WriteOptions&) {
   check_names(ckpt);
-  const OutputName name = split_output(out);
+  const std::string file_name = out.filename().string();
   WritePlan plan;
-  plan.files.push_back(name.file);
+  plan.files.push_back(file_name);
   for (const auto& t : ckpt.tensors) {
     const TensorInfo& info = t->info();
     // libhdf5 decides offsets while writing: 0 stands for "not known in advance".
-    plan.tensors.push_back({info.name, info.dtype, info.shape, info.nbytes(), name.file, 0});
+    plan.tensors.push_back({info.name, info.dtype, info.shape, info.nbytes(), file_name, 0});
     plan.payload_bytes += info.nbytes();
   }
   // Object headers and attributes: about 1 KiB per dataset plus the superblock.
@@ -143,37 +135,36 @@ WritePlan plan_hdf5(const Checkpoint& ckpt, const fs::path& out, const WriteOpti
   return plan;
 }
 
-WriteReport write_hdf5(const Checkpoint& ckpt, const fs::path& out, const WriteOptions& options) {
+WriteReport write_hdf5(const Checkpoint& ckpt, const fs::path& out, const WriteOptions& options,
+                       OutputTransaction& tx) {
   init_library();
   check_names(ckpt);
-  const OutputName name = split_output(out);
-  OutputTransaction tx(name.folder, options.force);
-  const fs::path temp = tx.reserve(name.file);
+  const std::string file_name = out.filename().string();
+  const fs::path temp = tx.reserve(file_name);
   WriteReport report;
   {
     Id fapl = plist_id(H5Pcreate(H5P_FILE_ACCESS));
     // Low bound 1.8: new enough for creation-order links, old enough for every reader.
     H5Pset_libver_bounds(fapl.get(), H5F_LIBVER_V18, H5F_LIBVER_LATEST);
     Id file = checked_io(H5Fcreate(temp.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, fapl.get()), H5Fclose,
-                         name.file, {}, "cannot create HDF5 file");
-    write_root_attrs(file.get(), ckpt, name.file);
+                         file_name, {}, "cannot create HDF5 file");
+    write_root_attrs(file.get(), ckpt, file_name);
     Id gcpl = plist_id(H5Pcreate(H5P_GROUP_CREATE));
     // Readers list tensors in the order they were written, not sorted by name.
     H5Pset_link_creation_order(gcpl.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED);
     Id group = checked_io(H5Gcreate2(file.get(), kTensorsGroup, H5P_DEFAULT, gcpl.get(), H5P_DEFAULT), H5Gclose,
-                          name.file, {}, "cannot create group /tensors");
+                          file_name, {}, "cannot create group /tensors");
     std::vector<std::byte> buffer;
     for (const auto& t : ckpt.tensors) {
       CastStats stats;
-      write_tensor(group.get(), *t, name.file, options, stats, buffer);
+      write_tensor(group.get(), *t, file_name, options, stats, buffer);
       if (stats.overflow || stats.underflow) report.cast_stats[t->name()].add(stats);
     }
     group.close();
-    if (!file.close()) check_io(-1, name.file, {}, "cannot finish the HDF5 file");
+    if (!file.close()) check_io(-1, file_name, {}, "cannot finish the HDF5 file");
   }
   std::error_code ec;
   report.bytes_written = fs::file_size(temp, ec);
-  tx.commit();
   return report;
 }
 

@@ -9,6 +9,7 @@
 namespace supra {
 
 WritePlan plan_hdf5(const Checkpoint& ckpt, const std::filesystem::path& out, const WriteOptions& options);
-WriteReport write_hdf5(const Checkpoint& ckpt, const std::filesystem::path& out, const WriteOptions& options);
+WriteReport write_hdf5(const Checkpoint& ckpt, const std::filesystem::path& out, const WriteOptions& options,
+                       OutputTransaction& tx);
 
 }  // namespace supra

@@ -292,7 +292,7 @@ Checkpoint convert_layout(const Checkpoint& in, const ModelSpec& spec, const Con
   return out;
 }
 
-const Convention& detect_convention(const Checkpoint& ckpt, const std::string& architecture) {
+const Convention* best_matching_convention(const Checkpoint& ckpt, const std::string& architecture) {
   std::vector<std::string> names;
   for (const auto& t : ckpt.tensors) names.push_back(t->name());
   // Names matched as written beat names matched after dropping an accepted
@@ -311,7 +311,12 @@ const Convention& detect_convention(const Checkpoint& ckpt, const std::string& a
       tie = true;
     }
   }
-  if (!best || tie)
+  return tie ? nullptr : best;
+}
+
+const Convention& detect_convention(const Checkpoint& ckpt, const std::string& architecture) {
+  const Convention* best = best_matching_convention(ckpt, architecture);
+  if (!best)
     throw bad_input("layout.009", {first_file(ckpt), {}, {}},
                     "cannot tell the naming convention of these tensors for architecture '" + architecture +
                         "'; give --from-layout");

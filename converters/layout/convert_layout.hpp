@@ -27,5 +27,7 @@ Checkpoint convert_layout(const Checkpoint& in, const ModelSpec& spec, const Con
 // The convention (among those covering `architecture`) that matches the most
 // tensor names; throws bad_input(layout.009) when none or several tie.
 const Convention& detect_convention(const Checkpoint& ckpt, const std::string& architecture);
+// The probe beside it: nullptr where detect_convention throws.
+const Convention* best_matching_convention(const Checkpoint& ckpt, const std::string& architecture);
 
 }  // namespace supra

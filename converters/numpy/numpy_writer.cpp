@@ -13,7 +13,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-fs::path folder_of(const fs::path& out) { return out.has_parent_path() ? out.parent_path() : fs::path("."); }
 
 FileLayout npy_layout(const Checkpoint& ckpt, const fs::path& out) {
   if (ckpt.tensors.size() != 1)
@@ -48,20 +47,17 @@ WritePlan plan_numpy(const Checkpoint& ckpt, const fs::path& out, const WriteOpt
   return plan_from_layouts({zip::layout_zip(out.filename().string(), npz_members(ckpt), {})}, options.threads);
 }
 
-WriteReport write_numpy(const Checkpoint& ckpt, const fs::path& out, const WriteOptions& options) {
+WriteReport write_numpy(const Checkpoint& ckpt, const fs::path& out, const WriteOptions& options,
+                        OutputTransaction& tx) {
   std::vector<FileLayout> files;
-  std::vector<zip::ZipMemberSpec> members;
   if (is_npy(out)) {
     files.push_back(npy_layout(ckpt, out));
   } else {
-    members = npz_members(ckpt);
-  }
-  OutputTransaction tx(folder_of(out), options.force);
-  if (!is_npy(out))
+    const std::vector<zip::ZipMemberSpec> members = npz_members(ckpt);
     files.push_back(zip::layout_zip(out.filename().string(), members, zip::zip_member_crcs(members, options.threads)));
+  }
   WriteReport report;
   write_layouts(tx, files, options, report);
-  tx.commit();
   return report;
 }
 

@@ -9,6 +9,7 @@
 namespace supra {
 
 WritePlan plan_numpy(const Checkpoint& ckpt, const std::filesystem::path& out, const WriteOptions& options);
-WriteReport write_numpy(const Checkpoint& ckpt, const std::filesystem::path& out, const WriteOptions& options);
+WriteReport write_numpy(const Checkpoint& ckpt, const std::filesystem::path& out, const WriteOptions& options,
+                        OutputTransaction& tx);
 
 }  // namespace supra

@@ -23,7 +23,6 @@ std::vector<std::byte> text_bytes(const std::string& s) {
 
 PytorchOutput pytorch_members(const Checkpoint& ckpt, const fs::path& out, const WriteOptions& options) {
   PytorchOutput result;
-  result.folder = out.has_parent_path() ? out.parent_path() : fs::path(".");
   result.file_name = out.filename().string();
   std::vector<pytorch::PickledTensor> pickled;
   std::set<std::string> names;
@@ -48,13 +47,12 @@ WritePlan plan_pytorch(const Checkpoint& ckpt, const fs::path& out, const WriteO
   return plan_from_layouts({zip::layout_zip(o.file_name, o.members, {})}, options.threads);
 }
 
-WriteReport write_pytorch(const Checkpoint& ckpt, const fs::path& out, const WriteOptions& options) {
+WriteReport write_pytorch(const Checkpoint& ckpt, const fs::path& out, const WriteOptions& options,
+                          OutputTransaction& tx) {
   PytorchOutput o = pytorch_members(ckpt, out, options);
-  OutputTransaction tx(o.folder, options.force);
   const auto crcs = zip::zip_member_crcs(o.members, options.threads);
   WriteReport report;
   write_layouts(tx, {zip::layout_zip(o.file_name, o.members, crcs)}, options, report);
-  tx.commit();
   return report;
 }
 

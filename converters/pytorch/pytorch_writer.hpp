@@ -11,13 +11,13 @@
 namespace supra {
 
 struct PytorchOutput {
-  std::filesystem::path folder;
   std::string file_name;
   std::vector<zip::ZipMemberSpec> members;
 };
 
 PytorchOutput pytorch_members(const Checkpoint& ckpt, const std::filesystem::path& out, const WriteOptions& options);
 WritePlan plan_pytorch(const Checkpoint& ckpt, const std::filesystem::path& out, const WriteOptions& options);
-WriteReport write_pytorch(const Checkpoint& ckpt, const std::filesystem::path& out, const WriteOptions& options);
+WriteReport write_pytorch(const Checkpoint& ckpt, const std::filesystem::path& out, const WriteOptions& options,
+                          OutputTransaction& tx);
 
 }  // namespace supra

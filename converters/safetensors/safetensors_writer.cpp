@@ -81,9 +81,7 @@ std::vector<std::byte> safetensors_header(const std::map<std::string, std::strin
 SafetensorsOutput layout_safetensors(const Checkpoint& ckpt, const fs::path& out,
                                      uint64_t max_shard_size) {
   SafetensorsOutput result;
-  const bool to_folder = !out.has_extension() || fs::is_directory(out);
-  result.folder = to_folder ? out : (out.has_parent_path() ? out.parent_path() : fs::path("."));
-  const std::string stem = to_folder ? "model" : out.stem().string();
+  const std::string stem = names_a_folder(out) ? "model" : out.stem().string();
 
   // Names are checked over the whole checkpoint: duplicates of different
   // dtypes, or in different shards, would not meet in a per-shard check.
@@ -154,6 +152,17 @@ SafetensorsOutput layout_safetensors(const Checkpoint& ckpt, const fs::path& out
     result.files.push_back(std::move(idx));
   }
   return result;
+}
+
+WritePlan plan_safetensors(const Checkpoint& ckpt, const fs::path& out, const WriteOptions& options) {
+  return plan_from_layouts(layout_safetensors(ckpt, out, options.max_shard_size).files, options.threads);
+}
+
+WriteReport write_safetensors(const Checkpoint& ckpt, const fs::path& out, const WriteOptions& options,
+                              OutputTransaction& tx) {
+  WriteReport report;
+  write_layouts(tx, layout_safetensors(ckpt, out, options.max_shard_size).files, options, report);
+  return report;
 }
 
 }  // namespace supra

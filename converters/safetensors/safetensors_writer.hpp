@@ -15,12 +15,14 @@ namespace supra {
 // model.safetensors.index.json); a file foo.safetensors gets
 // foo-0000i-of-0000n.safetensors + foo.safetensors.index.json beside it.
 struct SafetensorsOutput {
-  std::filesystem::path folder;
   std::vector<FileLayout> files;  // shards, then the index file (if sharded)
 };
 
 SafetensorsOutput layout_safetensors(const Checkpoint& ckpt, const std::filesystem::path& out,
                                      uint64_t max_shard_size);
+WritePlan plan_safetensors(const Checkpoint& ckpt, const std::filesystem::path& out, const WriteOptions& options);
+WriteReport write_safetensors(const Checkpoint& ckpt, const std::filesystem::path& out, const WriteOptions& options,
+                              OutputTransaction& tx);
 // The header bytes (length prefix + padded JSON) for tensors at given offsets.
 std::vector<std::byte> safetensors_header(const std::map<std::string, std::string>& metadata,
                                           const std::vector<TensorInfo>& tensors,

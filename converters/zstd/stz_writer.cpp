@@ -90,15 +90,11 @@ void check_names(const Checkpoint& ckpt) {
     if (!seen.insert(t->name()).second) throw bad_input("stz.302", {{}, t->name(), {}}, "two tensors have this name");
 }
 
-std::pair<fs::path, std::string> split_output(const fs::path& out) {
-  return {out.has_parent_path() ? out.parent_path() : fs::path("."), out.filename().string()};
-}
-
 }  // namespace
 
 WritePlan plan_stz(const Checkpoint& ckpt, const fs::path& out, const WriteOptions& options) {
   check_names(ckpt);
-  const auto [folder, name] = split_output(out);
+  const std::string name = out.filename().string();
   WritePlan plan;
   plan.files.push_back(name);
   for (const auto& t : ckpt.tensors) {
@@ -115,9 +111,10 @@ WritePlan plan_stz(const Checkpoint& ckpt, const fs::path& out, const WriteOptio
   return plan;
 }
 
-WriteReport write_stz(const Checkpoint& ckpt, const fs::path& out, const WriteOptions& options) {
+WriteReport write_stz(const Checkpoint& ckpt, const fs::path& out, const WriteOptions& options,
+                      OutputTransaction& tx) {
   check_names(ckpt);
-  const auto [folder, name] = split_output(out);
+  const std::string name = out.filename().string();
   const uint64_t block_bytes = kDefaultBlockBytes;
   const int level = kDefaultLevel;
 
@@ -127,7 +124,6 @@ WriteReport write_stz(const Checkpoint& ckpt, const fs::path& out, const WriteOp
     for (uint64_t b = 0; b * block_bytes < nbytes; ++b) jobs.push_back({t, b});
   }
 
-  OutputTransaction tx(folder, options.force);
   const int fd = tx.create(name);
   WriteReport report;
   std::byte header[kHeaderBytes] = {};
@@ -212,7 +208,6 @@ WriteReport write_stz(const Checkpoint& ckpt, const fs::path& out, const WriteOp
   std::memcpy(footer + 24, kFooterMagic, 8);
   pwrite_all(fd, footer, kFooterBytes, offset + frame.size(), name);
   report.bytes_written = offset + frame.size() + kFooterBytes;
-  tx.commit();
   return report;
 }
 

@@ -14,7 +14,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "converters/format.hpp"
+#include "converters/format_detection.hpp"
 #include "converters/zstd/zstd_stream.hpp"
 #include "schema/error.hpp"
 
@@ -66,64 +66,45 @@ Error with_file(const Error& e, const fs::path& original) {
   return Error(e.kind(), e.id(), where, e.detail());
 }
 
-class ZstdCompressedFormat final : public Format {
- public:
-  std::string name() const override { return "zstd"; }
-  bool can_write() const override { return false; }
-
-  bool sniff(const fs::path& path, std::span<const std::byte> head) const override {
-    std::error_code ec;
-    return fs::is_regular_file(path, ec) && has_zstd_magic(head);
-  }
-  bool claims_output(const fs::path&) const override { return false; }
-
-  Checkpoint read(const fs::path& path, const ReadOptions& options) const override {
-    thread_local int depth = 0;
-    if (depth >= kMaxNesting)
-      throw bad_input("zstd.106", {path.string(), {}, {}}, "zstd inside zstd nested more than 3 deep");
-    std::string inner_name = path.filename().string();
-    if (inner_name.ends_with(".zst")) inner_name.resize(inner_name.size() - 4);
-    else if (inner_name.ends_with(".zstd")) inner_name.resize(inner_name.size() - 5);
-    ZstdFileDecompressor decompressor(path, std::max(kMinBudget, kMaxExpansion * compressed_size(path)));
-    TempFile temp(inner_name);
-    // The first bytes decide the format before the rest is written: a file
-    // of zeros is refused after 4 KiB, not after filling $TMPDIR.
-    decompressor.run(temp.fd(), kSniffBytes);
-    const Format* inner = nullptr;
-    try {
-      inner = &detect_input_format(temp.path());
-    } catch (const Error& e) {
-      throw with_file(e, path);
-    }
-    decompressor.run(temp.fd());
-    ++depth;
-    struct Leave {
-      int& d;
-      ~Leave() { --d; }
-    } leave{depth};
-    try {
-      Checkpoint ckpt = inner->read(temp.path(), options);
-      ckpt.format = inner->name() + "+zstd";
-      ckpt.files = {path.string()};
-      return ckpt;  // ~TempFile unlinks; readers hold open descriptors
-    } catch (const Error& e) {
-      throw with_file(e, path);
-    }
-  }
-
-  WritePlan plan(const Checkpoint&, const fs::path&, const WriteOptions&) const override {
-    throw usage_error("usage.format", "supra writes no plain .zst files; write a .stz archive instead");
-  }
-  WriteReport write(const Checkpoint&, const fs::path&, const WriteOptions&) const override {
-    throw usage_error("usage.format", "supra writes no plain .zst files; write a .stz archive instead");
-  }
-};
-
 }  // namespace
 
-const Format& zstd_compressed_format() {
-  static const ZstdCompressedFormat format;
-  return format;
+bool sniff_zstd_compressed(const fs::path& path, std::span<const std::byte> head) {
+  std::error_code ec;
+  return fs::is_regular_file(path, ec) && has_zstd_magic(head);
+}
+
+Checkpoint read_zstd_compressed(const fs::path& path, const ReadOptions& options) {
+  thread_local int depth = 0;
+  if (depth >= kMaxNesting)
+    throw bad_input("zstd.106", {path.string(), {}, {}}, "zstd inside zstd nested more than 3 deep");
+  std::string inner_name = path.filename().string();
+  if (inner_name.ends_with(".zst")) inner_name.resize(inner_name.size() - 4);
+  else if (inner_name.ends_with(".zstd")) inner_name.resize(inner_name.size() - 5);
+  ZstdFileDecompressor decompressor(path, std::max(kMinBudget, kMaxExpansion * compressed_size(path)));
+  TempFile temp(inner_name);
+  // The first bytes decide the format before the rest is written: a file
+  // of zeros is refused after 4 KiB, not after filling $TMPDIR.
+  decompressor.run(temp.fd(), kSniffBytes);
+  const Format* inner = nullptr;
+  try {
+    inner = &detect_input_format(temp.path());
+  } catch (const Error& e) {
+    throw with_file(e, path);
+  }
+  decompressor.run(temp.fd());
+  ++depth;
+  struct Leave {
+    int& d;
+    ~Leave() { --d; }
+  } leave{depth};
+  try {
+    Checkpoint ckpt = inner->read(temp.path(), options);
+    ckpt.format = inner->name + "+zstd";
+    ckpt.files = {path.string()};
+    return ckpt;  // ~TempFile unlinks; readers hold open descriptors
+  } catch (const Error& e) {
+    throw with_file(e, path);
+  }
 }
 
 }  // namespace supra

@@ -52,7 +52,7 @@ TEST(StzChunkedReads, SmallInterleavedChunksMatchTheSource) {
   c.tensors.push_back(make_tensor("a", DType::F32, {3, 1000003}, 5));
   c.tensors.push_back(make_tensor("b", DType::BF16, {5000002}, 6));
   c.tensors.push_back(make_tensor("c", DType::I32, {2, 1000001}, 7));
-  choose_output_format(dir / "m.stz", "").write(c, dir / "m.stz", WriteOptions{});
+  write_checkpoint(choose_output_format(dir / "m.stz", ""), c, dir / "m.stz", WriteOptions{});
   const Checkpoint back = read_stz(dir / "m.stz");
   for (uint64_t chunk : {uint64_t(256) << 10, (uint64_t(1) << 20) + 4, uint64_t(5) << 20}) {
     const auto got = read_interleaved(back, chunk);

@@ -14,7 +14,7 @@ TEST(ConvertOnPlan, CalledOnceWithThePlanBeforeAnythingIsWritten) {
   c.format = "safetensors";
   c.tensors.push_back(test::make_tensor("a", DType::BF16, {64, 32}, 1));
   c.tensors.push_back(test::make_tensor("b", DType::F32, {100}, 2));
-  choose_output_format(dir / "in.safetensors", "").write(c, dir / "in.safetensors", WriteOptions{});
+  write_checkpoint(choose_output_format(dir / "in.safetensors", ""), c, dir / "in.safetensors", WriteOptions{});
 
   ConvertOptions options;
   options.dtype = DType::F32;

@@ -25,7 +25,7 @@ const Format& gguf() { return *find_format("gguf"); }
 void write_with_kvs(const Checkpoint& ckpt, std::vector<GgufKV> kvs, const std::filesystem::path& out,
                     const GgufWriteOptions& options = {}) {
   GgufOutput layout = layout_gguf(ckpt, std::move(kvs), out, options);
-  OutputTransaction tx(layout.folder, false);
+  OutputTransaction tx(gguf().output_folder(out), false);
   WriteReport report;
   write_layouts(tx, {layout.file}, WriteOptions{}, report);
   tx.commit();
@@ -125,16 +125,16 @@ TEST(GgufWriter, SameInputSameBytes) {
   ckpt.metadata["format"] = "pt";
   WriteOptions options;
   options.quantize = "q8_0";
-  gguf().write(ckpt, dir / "1.gguf", options);
+  write_checkpoint(gguf(), ckpt, dir / "1.gguf", options);
   options.threads = 2;
-  gguf().write(ckpt, dir / "2.gguf", options);
+  write_checkpoint(gguf(), ckpt, dir / "2.gguf", options);
   EXPECT_EQ(test::read_file_bytes(dir / "1.gguf"), test::read_file_bytes(dir / "2.gguf"));
 }
 
 void expect_write_error(const Checkpoint& ckpt, const std::string& id) {
   test::TempDir dir;
   try {
-    gguf().write(ckpt, dir / "x.gguf", {});
+    write_checkpoint(gguf(), ckpt, dir / "x.gguf", {});
     FAIL() << "expected " << id;
   } catch (const Error& e) {
     EXPECT_EQ(e.id(), id) << e.what();
@@ -146,7 +146,7 @@ TEST(GgufWriter, RejectsNamesOver63Bytes) {
   expect_write_error(one_tensor(test::make_tensor(std::string(64, 'n'), DType::F32, {2})), "gguf.301");
   // 63 bytes is fine.
   test::TempDir dir;
-  gguf().write(one_tensor(test::make_tensor(std::string(63, 'n'), DType::F32, {2})), dir / "ok.gguf", {});
+  write_checkpoint(gguf(), one_tensor(test::make_tensor(std::string(63, 'n'), DType::F32, {2})), dir / "ok.gguf", {});
   EXPECT_EQ(read_gguf(dir / "ok.gguf").tensors[0]->name(), std::string(63, 'n'));
 }
 
@@ -178,13 +178,13 @@ TEST(GgufWriter, SafetensorsToGgufAndBackIsBitExact) {
                   test::make_tensor("ids", DType::I64, {3}, 5)};
   ckpt.metadata["format"] = "pt";
   const Format& st = *find_format("safetensors");
-  st.write(ckpt, dir / "in.safetensors", {});
+  write_checkpoint(st, ckpt, dir / "in.safetensors", {});
   const Checkpoint in = st.read(dir / "in.safetensors", {});
-  gguf().write(in, dir / "mid.gguf", {});
+  write_checkpoint(gguf(), in, dir / "mid.gguf", {});
   const Checkpoint mid = gguf().read(dir / "mid.gguf", {});
   EXPECT_EQ(mid.metadata.at("format"), "pt");  // carried as supra.meta.format
   EXPECT_EQ(mid.display_metadata.at("gguf.general.architecture"), "unknown");
-  st.write(mid, dir / "out.safetensors", {});
+  write_checkpoint(st, mid, dir / "out.safetensors", {});
   const Checkpoint out = st.read(dir / "out.safetensors", {});
   ASSERT_EQ(out.tensors.size(), ckpt.tensors.size());
   for (const auto& t : ckpt.tensors) {
@@ -235,7 +235,7 @@ TEST(GgufWriter, GgufToGgufKeepsEveryKvWithItsType) {
   const auto kvs = every_kind_of_kv();
   write_with_kvs(ckpt, kvs, dir / "1.gguf");
   const Checkpoint first = gguf().read(dir / "1.gguf", {});
-  gguf().write(first, dir / "2.gguf", {});  // KVs come from format_metadata["gguf"]
+  write_checkpoint(gguf(), first, dir / "2.gguf", {});  // KVs come from format_metadata["gguf"]
   const GgufFile second = parse_gguf(dir / "2.gguf");
   EXPECT_EQ(second.kvs, kvs);
   EXPECT_EQ(test::read_file_bytes(dir / "1.gguf"), test::read_file_bytes(dir / "2.gguf"));
@@ -281,7 +281,7 @@ TEST(GgufWriter, Q8_0RoundTripEqualsDequantizeOfQuantize) {
                   test::make_tensor("odd", DType::F16, {3, 40}, 3)};
   WriteOptions options;
   options.quantize = "q8_0";
-  gguf().write(ckpt, dir / "q.gguf", options);
+  write_checkpoint(gguf(), ckpt, dir / "q.gguf", options);
 
   const GgufFile g = parse_gguf(dir / "q.gguf");
   EXPECT_EQ(g.tensors[0].ggml_type, ggml::Q8_0);

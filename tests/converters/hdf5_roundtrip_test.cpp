@@ -44,9 +44,9 @@ TEST(Hdf5RoundTrip, EveryDtypeNameAndMetadataComesBackExactly) {
   TempDir dir;
   const Checkpoint source = sample_checkpoint();
   const Format& h5 = choose_output_format(dir / "m.h5", "");
-  ASSERT_EQ(h5.name(), "hdf5");
-  h5.write(source, dir / "m.h5", WriteOptions{});
-  EXPECT_EQ(detect_input_format(dir / "m.h5").name(), "hdf5");
+  ASSERT_EQ(h5.name, "hdf5");
+  write_checkpoint(h5, source, dir / "m.h5", WriteOptions{});
+  EXPECT_EQ(detect_input_format(dir / "m.h5").name, "hdf5");
   const Checkpoint back = read_hdf5(dir / "m.h5");
   expect_same(source, back);
   EXPECT_EQ(back.metadata, source.metadata);
@@ -67,7 +67,7 @@ TEST(Hdf5RoundTrip, TensorsLargerThanOneChunkStreamInHyperslabs) {
   // 3 x 1000003 f32 = 12 MB: chunks of 8 MiB cut rows in the middle.
   c.tensors.push_back(make_tensor("wide", DType::F32, {3, 1000003}, 5));
   c.tensors.push_back(make_tensor("long", DType::U8, {9u << 20}, 6));
-  find_format("hdf5")->write(c, dir / "big.hdf5", WriteOptions{});
+  write_checkpoint(*find_format("hdf5"), c, dir / "big.hdf5", WriteOptions{});
   expect_same(c, read_hdf5(dir / "big.hdf5"));
 }
 
@@ -85,7 +85,7 @@ TEST(Hdf5RoundTrip, FailedWriteLeavesNothing) {
   TempDir dir;
   Checkpoint c = sample_checkpoint();
   c.tensors.push_back(std::make_shared<FailingSource>());
-  EXPECT_THROW(find_format("hdf5")->write(c, dir / "m.h5", WriteOptions{}), Error);
+  EXPECT_THROW(write_checkpoint(*find_format("hdf5"), c, dir / "m.h5", WriteOptions{}), Error);
   EXPECT_TRUE(test::list_dir(dir.path()).empty());
 }
 
@@ -94,7 +94,7 @@ TEST(Hdf5RoundTrip, DuplicateNamesAreRefused) {
   Checkpoint c;
   c.tensors = {make_tensor("a", DType::F32, {1}), make_tensor("a", DType::F32, {1})};
   try {
-    find_format("hdf5")->write(c, dir / "m.h5", WriteOptions{});
+    write_checkpoint(*find_format("hdf5"), c, dir / "m.h5", WriteOptions{});
     FAIL() << "expected an error";
   } catch (const Error& e) {
     EXPECT_EQ(e.id(), "hdf5.302");

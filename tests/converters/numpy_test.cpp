@@ -2,6 +2,7 @@
 // values as numpy sees them, np.save's exact header bytes, and clean errors.
 #include <gtest/gtest.h>
 
+#include "converters/format.hpp"
 #include "converters/numpy/npy_header.hpp"
 #include "converters/numpy/numpy_reader.hpp"
 #include "converters/numpy/numpy_writer.hpp"
@@ -68,9 +69,10 @@ TEST(NpyHeader, EqualsWhatNpSaveWrote) {
 
 TEST(NumpyWriter, NpzRoundTripIsBitExact) {
   test::TempDir dir;
-  write_numpy(read("basic.npz"), dir / "out.npz", {});
+  write_checkpoint(*find_format("numpy"), read("basic.npz"), dir / "out.npz", {});
   expect_matches(read_numpy(dir / "out.npz"), "numpy/basic.expected.json");
-  write_numpy(read("fortran.npy"), dir / "fortran.npy", {});  // a .npy's tensor is named after the file
+  // A .npy's tensor is named after the file.
+  write_checkpoint(*find_format("numpy"), read("fortran.npy"), dir / "fortran.npy", {});
   expect_matches(read_numpy(dir / "fortran.npy"), "numpy/fortran.expected.json");
 }
 
@@ -78,8 +80,9 @@ TEST(NumpyWriter, RefusesBf16AndManyTensorsInOneNpy) {
   test::TempDir dir;
   Checkpoint bf;
   bf.tensors.push_back(test::make_tensor("x", DType::BF16, {2}));
-  EXPECT_EQ(error_id([&] { write_numpy(bf, dir / "x.npz", {}); }), "numpy.302");
-  EXPECT_EQ(error_id([&] { write_numpy(read("basic.npz"), dir / "x.npy", {}); }), "numpy.301");
+  EXPECT_EQ(error_id([&] { write_checkpoint(*find_format("numpy"), bf, dir / "x.npz", {}); }), "numpy.302");
+  EXPECT_EQ(error_id([&] { write_checkpoint(*find_format("numpy"), read("basic.npz"), dir / "x.npy", {}); }),
+            "numpy.301");
   EXPECT_TRUE(test::list_dir(dir.path()).empty());
 }
 

@@ -129,8 +129,8 @@ TEST(PytorchReader, ContentDetectionIgnoresTheName) {
   test::TempDir dir;
   fs::copy_file(fixture_path("pytorch/basic.pt"), dir / "weights.data");
   fs::copy_file(fixture_path("pytorch/legacy.pt"), dir / "old.data");
-  EXPECT_EQ(detect_input_format(dir / "weights.data").name(), "pytorch");
-  EXPECT_EQ(detect_input_format(dir / "old.data").name(), "pytorch");
+  EXPECT_EQ(detect_input_format(dir / "weights.data").name, "pytorch");
+  EXPECT_EQ(detect_input_format(dir / "old.data").name, "pytorch");
 }
 
 }  // namespace

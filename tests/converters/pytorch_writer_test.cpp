@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "converters/format.hpp"
 #include "converters/pytorch/pytorch_reader.hpp"
 #include "converters/pytorch/state_dict_pickler.hpp"
 #include "converters/zip/zip_reader.hpp"
@@ -63,14 +64,14 @@ std::vector<std::byte> member(const fs::path& file, const std::string& suffix) {
 TEST(PytorchWriter, DataPklIsByteIdenticalToTorchSave) {
   test::TempDir dir;
   Checkpoint c = read_pytorch(fixture_path("pytorch/basic.pt"), {});
-  write_pytorch(c, dir / "out.pt", {});
+  write_checkpoint(*find_format("pytorch"), c, dir / "out.pt", {});
   EXPECT_EQ(member(dir / "out.pt", "/data.pkl"), member(fixture_path("pytorch/basic.pt"), "/data.pkl"));
 }
 
 TEST(PytorchWriter, RoundTripIsBitExactAndStoragesAreAligned) {
   test::TempDir dir;
   Checkpoint c = read_pytorch(fixture_path("pytorch/views.pt"), {});
-  write_pytorch(c, dir / "out.pt", {});
+  write_checkpoint(*find_format("pytorch"), c, dir / "out.pt", {});
   test::expect_matches(read_pytorch(dir / "out.pt", {}), "pytorch/views.expected.json");
   zip::ZipArchive z(MappedFile::open((dir / "out.pt").string()));
   int storages = 0;
@@ -91,7 +92,7 @@ TEST(PytorchWriter, TorchWrapNestsTheStateDict) {
   Checkpoint c = read_pytorch(fixture_path("pytorch/basic.pt"), {});
   WriteOptions o;
   o.torch_wrap = "state_dict";
-  write_pytorch(c, dir / "out.pt", o);
+  write_checkpoint(*find_format("pytorch"), c, dir / "out.pt", o);
   Checkpoint back = read_pytorch(dir / "out.pt", {});
   EXPECT_EQ(back.metadata.at("pytorch.key"), "state_dict");
   test::expect_matches(back, "pytorch/basic.expected.json");
@@ -102,7 +103,7 @@ TEST(PytorchWriter, DtypesTorch113LacksAreRefusedAndNothingIsLeft) {
   Checkpoint c;
   c.tensors.push_back(test::make_tensor("x", DType::F8_E4M3, {4}));
   try {
-    write_pytorch(c, dir / "out.pt", {});
+    write_checkpoint(*find_format("pytorch"), c, dir / "out.pt", {});
     FAIL() << "expected an error";
   } catch (const Error& e) {
     EXPECT_EQ(e.id(), "pytorch.501");

@@ -48,7 +48,7 @@ fs::path write_source(const test::TempDir& dir) {
                   test::make_tensor("fp8b", DType::F8_E5M2, {6}, 14)};
   ckpt.metadata = {{"format", "pt"}, {"producer", "round trip \"test\" \xc3\xa9"}, {"step", "1000"}};
   const fs::path src = dir / "src.safetensors";
-  find_format("safetensors")->write(ckpt, src, {});
+  write_checkpoint(*find_format("safetensors"), ckpt, src, {});
   return src;
 }
 
@@ -108,7 +108,7 @@ fs::path write_all_patterns(const test::TempDir& dir, DType dtype, const std::st
   ckpt.tensors = {std::make_shared<MemoryTensorSource>(TensorInfo{"all", dtype, {256, 256}}, bytes),
                   test::make_tensor("ids", DType::I64, {4}, 3)};
   const fs::path p = dir / name;
-  find_format("safetensors")->write(ckpt, p, {});
+  write_checkpoint(*find_format("safetensors"), ckpt, p, {});
   return p;
 }
 

@@ -64,7 +64,7 @@ TEST(SafetensorsWriter, ReferenceExampleFileBytes) {
   test::TempDir dir;
   Checkpoint ckpt;
   ckpt.tensors = {attn0()};
-  safetensors().write(ckpt, dir / "x.safetensors", {});
+  write_checkpoint(safetensors(), ckpt, dir / "x.safetensors", {});
   // Our writer always adds {"format":"pt"} (transformers needs it): 95 JSON
   // bytes, padded with one space to 96 = 0x60.
   const std::string json =
@@ -86,7 +86,7 @@ TEST(SafetensorsWriter, MixedDtypesOrderedByDtypeThenNameAndAligned) {
                   test::make_tensor("c", DType::I64, {1}),    test::make_tensor("k", DType::BF16, {2}),
                   test::make_tensor("u8", DType::U8, {1}),    test::make_tensor("s", DType::F64, {})};
   ckpt.metadata = {{"zeta", "1"}, {"alpha", "x\"y"}};
-  safetensors().write(ckpt, dir / "m.safetensors", {});
+  write_checkpoint(safetensors(), ckpt, dir / "m.safetensors", {});
   const auto file = test::read_file_bytes(dir / "m.safetensors");
   const uint64_t n = u64_at(file, 0);
   EXPECT_EQ(n % 8, 0u);
@@ -121,7 +121,7 @@ TEST(SafetensorsWriter, KeepsExistingFormatMetadata) {
   Checkpoint ckpt;
   ckpt.tensors = {attn0()};
   ckpt.metadata = {{"format", "mlx"}};
-  safetensors().write(ckpt, dir / "x.safetensors", {});
+  write_checkpoint(safetensors(), ckpt, dir / "x.safetensors", {});
   EXPECT_EQ(read_safetensors(dir / "x.safetensors").metadata, (std::map<std::string, std::string>{{"format", "mlx"}}));
 }
 
@@ -130,7 +130,7 @@ TEST(SafetensorsWriter, RefusesTensorNamedMetadata) {
   Checkpoint ckpt;
   ckpt.tensors = {test::make_tensor("__metadata__", DType::F32, {2})};
   try {
-    safetensors().write(ckpt, dir / "x.safetensors", {});
+    write_checkpoint(safetensors(), ckpt, dir / "x.safetensors", {});
     ADD_FAILURE() << "a tensor named __metadata__ was written";
   } catch (const Error& e) {
     EXPECT_EQ(e.id(), "safetensors.302") << e.what();
@@ -155,7 +155,7 @@ TEST(SafetensorsWriter, RefusesDuplicateNames) {
     WriteOptions options;
     options.max_shard_size = 300;
     try {
-      safetensors().write(ckpt, dir / "x.safetensors", options);
+      write_checkpoint(safetensors(), ckpt, dir / "x.safetensors", options);
       ADD_FAILURE() << "two tensors named w were written";
     } catch (const Error& e) {
       EXPECT_EQ(e.id(), "safetensors.303") << e.what();
@@ -184,20 +184,20 @@ TEST(SafetensorsWriter, DeterministicAcrossRunsAndThreads) {
   WriteOptions one, two;
   one.threads = 1;
   two.threads = 2;
-  safetensors().write(ckpt, dir / "a.safetensors", one);
-  safetensors().write(ckpt, dir / "b.safetensors", two);
-  safetensors().write(ckpt, dir / "c.safetensors", two);
+  write_checkpoint(safetensors(), ckpt, dir / "a.safetensors", one);
+  write_checkpoint(safetensors(), ckpt, dir / "b.safetensors", two);
+  write_checkpoint(safetensors(), ckpt, dir / "c.safetensors", two);
   const auto a = test::read_file_bytes(dir / "a.safetensors");
   EXPECT_EQ(a, test::read_file_bytes(dir / "b.safetensors"));
   EXPECT_EQ(a, test::read_file_bytes(dir / "c.safetensors"));
   // The same holds when the source is a file (kernel copy) and when casting.
   const Checkpoint from_file = read_safetensors(dir / "a.safetensors");
-  safetensors().write(from_file, dir / "d.safetensors", two);
+  write_checkpoint(safetensors(), from_file, dir / "d.safetensors", two);
   EXPECT_EQ(a, test::read_file_bytes(dir / "d.safetensors"));
   Checkpoint cast = from_file;
   for (auto& t : cast.tensors) t = cast_if_float(t, DType::F16);
-  safetensors().write(cast, dir / "e1.safetensors", one);
-  safetensors().write(cast, dir / "e2.safetensors", two);
+  write_checkpoint(safetensors(), cast, dir / "e1.safetensors", one);
+  write_checkpoint(safetensors(), cast, dir / "e2.safetensors", two);
   EXPECT_EQ(test::read_file_bytes(dir / "e1.safetensors"), test::read_file_bytes(dir / "e2.safetensors"));
 }
 
@@ -214,7 +214,7 @@ TEST(SafetensorsWriter, ShardsGreedilyWithIndex) {
   WriteOptions options;
   options.max_shard_size = 250;
   const fs::path out = dir / "out";
-  safetensors().write(ckpt, out, options);
+  write_checkpoint(safetensors(), ckpt, out, options);
   // Greedy in checkpoint order: [a,b] [huge] [c,d] [e(96)].
   const std::vector<std::string> want_files = {
       "model-00001-of-00004.safetensors", "model-00002-of-00004.safetensors", "model-00003-of-00004.safetensors",
@@ -259,7 +259,7 @@ TEST(SafetensorsWriter, ShardLimitAboveTotalGivesOneFile) {
   Checkpoint ckpt = varied_checkpoint();
   WriteOptions options;
   options.max_shard_size = 1ull << 40;
-  safetensors().write(ckpt, dir / "out", options);
+  write_checkpoint(safetensors(), ckpt, dir / "out", options);
   EXPECT_EQ(test::list_dir(dir / "out"), std::vector<std::string>{"model.safetensors"});
 }
 
@@ -269,7 +269,7 @@ TEST(SafetensorsWriter, ShardedFileOutputUsesItsStem) {
   ckpt.tensors = {test::make_tensor("a", DType::F32, {25}), test::make_tensor("b", DType::F32, {25})};
   WriteOptions options;
   options.max_shard_size = 100;
-  safetensors().write(ckpt, dir / "net.safetensors", options);
+  write_checkpoint(safetensors(), ckpt, dir / "net.safetensors", options);
   EXPECT_EQ(test::list_dir(dir.path()),
             (std::vector<std::string>{"net-00001-of-00002.safetensors", "net-00002-of-00002.safetensors",
                                       "net.safetensors.index.json"}));
@@ -281,12 +281,12 @@ TEST(SafetensorsWriter, ExistingOutputRefusedWithoutForce) {
   test::TempDir dir;
   Checkpoint ckpt;
   ckpt.tensors = {attn0()};
-  safetensors().write(ckpt, dir / "x.safetensors", {});
+  write_checkpoint(safetensors(), ckpt, dir / "x.safetensors", {});
   const auto before = test::read_file_bytes(dir / "x.safetensors");
   Checkpoint other;
   other.tensors = {test::make_tensor("w", DType::F32, {4})};
   try {
-    safetensors().write(other, dir / "x.safetensors", {});
+    write_checkpoint(safetensors(), other, dir / "x.safetensors", {});
     ADD_FAILURE() << "existing output overwritten without force";
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::Usage) << e.what();
@@ -294,7 +294,7 @@ TEST(SafetensorsWriter, ExistingOutputRefusedWithoutForce) {
   EXPECT_EQ(test::read_file_bytes(dir / "x.safetensors"), before);
   WriteOptions force;
   force.force = true;
-  safetensors().write(other, dir / "x.safetensors", force);
+  write_checkpoint(safetensors(), other, dir / "x.safetensors", force);
   EXPECT_NE(test::read_file_bytes(dir / "x.safetensors"), before);
   EXPECT_EQ(test::list_dir(dir.path()), std::vector<std::string>{"x.safetensors"});
 }
@@ -318,12 +318,12 @@ TEST(SafetensorsWriter, FailureMidWriteLeavesNothing) {
   options.max_shard_size = 1'000'000;
   options.threads = 2;
   // Into a folder that does not exist yet (created and removed again) ...
-  EXPECT_THROW(safetensors().write(ckpt, dir / "new" / "out", options), Error);
+  EXPECT_THROW(write_checkpoint(safetensors(), ckpt, dir / "new" / "out", options), Error);
   EXPECT_TRUE(test::list_dir(dir.path()).empty());
   // ... and into an existing folder holding other files, which stay.
   fs::create_directory(dir / "out");
   test::write_file_bytes(dir / "out" / "README", {std::byte{'x'}});
-  EXPECT_THROW(safetensors().write(ckpt, dir / "out", options), Error);
+  EXPECT_THROW(write_checkpoint(safetensors(), ckpt, dir / "out", options), Error);
   EXPECT_EQ(test::list_dir(dir / "out"), std::vector<std::string>{"README"});
 }
 

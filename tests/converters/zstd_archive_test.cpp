@@ -38,14 +38,14 @@ Checkpoint every_dtype() {
 void write(const Checkpoint& c, const test::fs::path& out, int threads = 2) {
   WriteOptions o;
   o.threads = threads;
-  choose_output_format(out, "").write(c, out, o);
+  write_checkpoint(choose_output_format(out, ""), c, out, o);
 }
 
 TEST(StzArchive, EveryDtypeRoundTripsBitExact) {
   TempDir dir;
   const Checkpoint c = every_dtype();
   write(c, dir / "m.stz");
-  EXPECT_EQ(detect_input_format(dir / "m.stz").name(), "stz");
+  EXPECT_EQ(detect_input_format(dir / "m.stz").name, "stz");
   const Checkpoint back = read_stz(dir / "m.stz");
   ASSERT_EQ(back.tensors.size(), c.tensors.size());
   for (size_t i = 0; i < c.tensors.size(); ++i) {

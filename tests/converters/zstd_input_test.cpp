@@ -59,10 +59,10 @@ TEST(ZstdInput, CompressedSafetensorsAndHdf5ReadTransparently) {
   const size_t before = leftover_temps();
   for (const std::string name : {"m.safetensors", "m.h5"}) {
     const Checkpoint c = sample();
-    choose_output_format(dir / name, "").write(c, dir / name, WriteOptions{});
+    write_checkpoint(choose_output_format(dir / name, ""), c, dir / name, WriteOptions{});
     test::write_file_bytes(dir / (name + ".zst"), zstd_frames(test::read_file_bytes(dir / name), 3, true));
     const Format& f = detect_input_format(dir / (name + ".zst"));
-    EXPECT_EQ(f.name(), "zstd");
+    EXPECT_EQ(f.name, "zstd");
     const Checkpoint back = f.read(dir / (name + ".zst"), ReadOptions{});
     expect_same_tensors(c, back);
     EXPECT_EQ(back.files, std::vector<std::string>{(dir / (name + ".zst")).string()});
@@ -82,7 +82,7 @@ std::string read_error(const fs::path& p) {
 TEST(ZstdInput, TruncatedCorruptAndUnknownContent) {
   TempDir dir;
   const Checkpoint c = sample();
-  find_format("safetensors")->write(c, dir / "m.safetensors", WriteOptions{});
+  write_checkpoint(*find_format("safetensors"), c, dir / "m.safetensors", WriteOptions{});
   const auto raw = test::read_file_bytes(dir / "m.safetensors");
   auto z = zstd_frames(raw, 1, true);
   auto truncated = z;

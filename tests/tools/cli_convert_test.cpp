@@ -31,7 +31,7 @@ fs::path write_model(const fs::path& path) {
                   test::make_tensor("model.norm.weight", DType::F16, {16}, 5),
                   test::make_tensor("position_ids", DType::I64, {8}, 6)};
   ckpt.metadata = {{"format", "pt"}, {"origin", "cli test"}};
-  find_format("safetensors")->write(ckpt, path, {});
+  write_checkpoint(*find_format("safetensors"), ckpt, path, {});
   return path;
 }
 
@@ -249,7 +249,7 @@ TEST(CliConvert, JsonReportsCastOverflowAndUnderflow) {
   Checkpoint ckpt;
   ckpt.tensors = {std::make_shared<MemoryTensorSource>(TensorInfo{"w", DType::BF16, {big.size()}}, bytes),
                   test::make_tensor("fine", DType::BF16, {16}, 1)};
-  find_format("safetensors")->write(ckpt, dir / "in.safetensors", {});
+  write_checkpoint(*find_format("safetensors"), ckpt, dir / "in.safetensors", {});
   const auto r = run_supra(
       {"convert", (dir / "in.safetensors").string(), (dir / "out.safetensors").string(), "--dtype", "f16", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;

@@ -92,7 +92,7 @@ TEST(CliDiff, FindsTheOneEditedTensor) {
     std::memcpy(bytes.data() + 40, &v, 4);
     t = std::make_shared<MemoryTensorSource>(t->info(), std::move(bytes));
   }
-  find_format("safetensors")->write(ckpt, edited / "model.safetensors", {});
+  write_checkpoint(*find_format("safetensors"), ckpt, edited / "model.safetensors", {});
   const auto j = diff_json(demo().hf, edited, {}, 6);
   EXPECT_EQ(j["counts"]["different"], 1);
   for (const auto& t : j["tensors"]) {

@@ -77,7 +77,7 @@ TEST(CliInspect, JsonNumbersMatchTheCheckpoint) {
                   test::make_tensor("c", DType::F32, {3, 4, 2}), test::make_tensor("d", DType::I64, {9}),
                   test::make_tensor("s", DType::F16, {}), test::make_tensor("e", DType::F32, {0, 3})};
   ckpt.metadata = {{"format", "pt"}, {"model", "tiny"}};
-  find_format("safetensors")->write(ckpt, dir / "m.safetensors", {});
+  write_checkpoint(*find_format("safetensors"), ckpt, dir / "m.safetensors", {});
   const auto j = inspect_json(dir / "m.safetensors", false);
   EXPECT_EQ(j["format"], "safetensors");
   EXPECT_EQ(j["tensor_count"].get<int>(), 6);
@@ -123,7 +123,7 @@ TEST(CliInspect, StatsMatchValuesComputedHere) {
                   std::make_shared<MemoryTensorSource>(TensorInfo{"i64", DType::I64, {2, 2}}, i64b),
                   std::make_shared<MemoryTensorSource>(TensorInfo{"bool", DType::BOOL, {4}}, boolb),
                   test::make_tensor_from_floats("empty", DType::F32, {0}, {})};
-  find_format("safetensors")->write(ckpt, dir / "s.safetensors", {});
+  write_checkpoint(*find_format("safetensors"), ckpt, dir / "s.safetensors", {});
   const auto j = inspect_json(dir / "s.safetensors", true);
   std::map<std::string, nlohmann::json> by_name;
   for (const auto& t : j["tensors"]) by_name[t["name"].get<std::string>()] = t["stats"];

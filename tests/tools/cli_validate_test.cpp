@@ -24,7 +24,7 @@ void write_logits(const fs::path& path, double noise) {
     v[i] = float(3 * std::sin(0.37 * double(i)) + std::cos(1.3 * double(i)) + noise * std::sin(2.1 * double(i)));
   Checkpoint c;
   c.tensors = {test::make_tensor_from_floats("logits", DType::F32, {rows, vocab}, v)};
-  find_format("numpy")->write(c, path, {});
+  write_checkpoint(*find_format("numpy"), c, path, {});
 }
 
 struct Files {

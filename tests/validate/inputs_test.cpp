@@ -64,15 +64,15 @@ TEST(Tokens, NpyOfIntegersOneAndTwoDimensional) {
   std::memcpy(bytes.data(), ids.data(), bytes.size());
   Checkpoint two_d;
   two_d.tensors.push_back(std::make_shared<MemoryTensorSource>(TensorInfo{"ids", DType::I64, {2, 3}}, bytes));
-  find_format("numpy")->write(two_d, dir / "ids.npy", {});
+  write_checkpoint(*find_format("numpy"), two_d, dir / "ids.npy", {});
   const TokenBatch b = read_tokens((dir / "ids.npy").string());
   EXPECT_TRUE(b.batched);
   EXPECT_EQ(b.sequences, (std::vector<std::vector<uint32_t>>{{5, 6, 7}, {8, 9, 10}}));
   Checkpoint one_d;
   one_d.tensors.push_back(std::make_shared<MemoryTensorSource>(TensorInfo{"ids", DType::I64, {6}}, bytes));
-  find_format("numpy")->write(one_d, dir / "flat.npy", {});
+  write_checkpoint(*find_format("numpy"), one_d, dir / "flat.npy", {});
   EXPECT_FALSE(read_tokens((dir / "flat.npy").string()).batched);
-  find_format("numpy")->write(c, dir / "floats.npy", {});
+  write_checkpoint(*find_format("numpy"), c, dir / "floats.npy", {});
   EXPECT_EQ(error_id([&] { read_tokens((dir / "floats.npy").string()); }), "tokens.106");
 }
 

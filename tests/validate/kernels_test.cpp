@@ -131,7 +131,7 @@ TEST(Weights, F32WeightsInAFileAreReadInPlace) {
   Checkpoint c;
   c.tensors.push_back(test::make_tensor("w", DType::F32, {70, 37}, 3));
   c.tensors.push_back(test::make_tensor("h", DType::F16, {70, 37}, 3));
-  find_format("safetensors")->write(c, dir / "m.safetensors", {});
+  write_checkpoint(*find_format("safetensors"), c, dir / "m.safetensors", {});
   const Checkpoint read = find_format("safetensors")->read(dir / "m.safetensors", {});
   const TensorSource& w = *read.tensors[0];
   const float* mapped = mapped_rows<float>(w, 16);
