@@ -11,5 +11,6 @@ using Action = std::function<int()>;
 void add_inspect_command(CLI::App& app, Action& action);
 void add_convert_command(CLI::App& app, Action& action);
 void add_demo_model_command(CLI::App& app, Action& action);
+void add_tokenize_commands(CLI::App& app, Action& action);  // tokenize, detokenize
 
 }  // namespace supra::cli

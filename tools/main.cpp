@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   supra::cli::add_inspect_command(app, action);
   supra::cli::add_convert_command(app, action);
   supra::cli::add_demo_model_command(app, action);
+  supra::cli::add_tokenize_commands(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -6,12 +6,14 @@
 #include <set>
 #include <sstream>
 
+#include "converters/gguf/gguf_reader.hpp"
 #include "converters/json_strict.hpp"
 #include "converters/layout/convert_layout.hpp"
 #include "converters/layout/gguf_llama_metadata.hpp"
 #include "converters/output_transaction.hpp"
 #include "converters/tokenizer/hf_tokenizer_to_gguf.hpp"
 #include "schema/error.hpp"
+#include "tokenizer/hf_tokenizer_writer.hpp"
 
 namespace supra {
 namespace {
@@ -173,6 +175,10 @@ std::vector<std::pair<std::string, std::string>> layout_side_files(const LayoutR
     for (const char* name : {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.model",
                              "vocab.json", "merges.txt", "added_tokens.json", "generation_config.json"})
       if (fs::is_regular_file(input / name, ec)) files.emplace_back(name, read_text(input / name, kMaxSideFileBytes));
+  // A GGUF's vocabulary (tokenizer.ggml.*) becomes tokenizer.json + tokenizer_config.json.
+  if (!folder_input && layout == "hf" && from_layout == "gguf")
+    for (auto& f : hf_tokenizer_files_from_gguf(gguf_kvs_to_json(parse_gguf(input).kvs), input.string()))
+      files.push_back(std::move(f));
   return files;
 }
 
