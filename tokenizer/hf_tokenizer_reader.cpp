@@ -12,6 +12,11 @@ namespace {
 
 using json = nlohmann::json;
 
+// A token id: a non-negative integer (parsed JSON stores those unsigned, built JSON may not).
+bool is_id(const json& j) {
+  return j.is_number_unsigned() || (j.is_number_integer() && j.get<int64_t>() >= 0 && j.get<int64_t>() <= 0xFFFFFFFFll);
+}
+
 [[noreturn]] void malformed(const std::string& source, const std::string& path, const std::string& detail) {
   throw bad_input("tokenizer.202", {source, {}, {}}, path + ": " + detail);
 }
@@ -183,7 +188,7 @@ void read_post_processor(const json& j, const Reader& r, const std::string& path
   if (j.is_null()) return;
   const std::string type = r.type_of(j, path);
   auto id_pair = [&](const char* key) -> uint32_t {  // ["<s>", 0]
-    if (!j.contains(key) || !j[key].is_array() || j[key].size() != 2 || !j[key][1].is_number_unsigned())
+    if (!j.contains(key) || !j[key].is_array() || j[key].size() != 2 || !is_id(j[key][1]))
       malformed(r.source, path + "/" + key, "expected [token, id]");
     return j[key][1].get<uint32_t>();
   };
@@ -244,12 +249,12 @@ void read_model(const json& tok, const Reader& r, TokenizerSpec& spec) {
   if (!m.contains("vocab") || !m["vocab"].is_object()) malformed(r.source, "/model/vocab", "expected an object");
   size_t size = 0;
   for (const auto& [text, id] : m["vocab"].items()) {
-    if (!id.is_number_unsigned()) malformed(r.source, "/model/vocab/" + text, "expected a token id");
+    if (!is_id(id)) malformed(r.source, "/model/vocab/" + text, "expected a token id");
     size = std::max<size_t>(size, id.get<uint64_t>() + 1);
   }
   if (tok.contains("added_tokens") && tok["added_tokens"].is_array())
     for (const auto& t : tok["added_tokens"])
-      if (t.is_object() && t.contains("id") && t["id"].is_number_unsigned()) size = std::max<size_t>(size, t["id"].get<uint64_t>() + 1);
+      if (t.is_object() && t.contains("id") && is_id(t["id"])) size = std::max<size_t>(size, t["id"].get<uint64_t>() + 1);
   spec.tokens.assign(size, "");
   spec.types.assign(size, TokenType::Normal);
   for (const auto& [text, id] : m["vocab"].items()) spec.tokens[id.get<uint32_t>()] = text;
@@ -284,7 +289,7 @@ void read_added_tokens(const json& tok, const Reader& r, TokenizerSpec& spec) {
   for (size_t i = 0; i < list.size(); ++i) {
     const std::string path = "/added_tokens/" + std::to_string(i);
     const json& t = list[i];
-    if (!t.is_object() || !t.contains("id") || !t["id"].is_number_unsigned() || !t.contains("content") || !t["content"].is_string())
+    if (!t.is_object() || !t.contains("id") || !is_id(t["id"]) || !t.contains("content") || !t["content"].is_string())
       malformed(r.source, path, "expected an object with id and content");
     AddedToken a;
     a.id = t["id"].get<uint32_t>();
