@@ -388,6 +388,7 @@ TokenizerSpec tokenizer_spec_from_hf(const nlohmann::json& tok, const nlohmann::
   if (tok.contains("pre_tokenizer")) read_pre_tokenizer(tok["pre_tokenizer"], r, "/pre_tokenizer", spec.pre_tokenizer);
   bool fused = false;
   if (tok.contains("decoder")) read_decoder(tok["decoder"], r, "/decoder", spec.decode, fused);
+  spec.decode.added_tokens_through_decoder = true;
   Template tpl;
   if (tok.contains("post_processor")) read_post_processor(tok["post_processor"], r, "/post_processor", tpl);
   read_special_ids(cfg.is_object() ? cfg : json::object(), tpl, spec);

@@ -45,10 +45,16 @@ struct Tokenizer::State {
   BpeModel model;
   AddedTokenMatcher raw_matcher, normalized_matcher;
   std::unordered_map<uint32_t, const AddedToken*> added_by_id;
+  std::unordered_map<uint32_t, std::string> added_decode_text;  // what the decoder sees of each added token
 
   explicit State(TokenizerSpec s)
       : spec(std::move(s)), model(spec), raw_matcher(make_matcher(spec, false)), normalized_matcher(make_matcher(spec, true)) {
-    for (const AddedToken& t : spec.added_tokens) added_by_id.emplace(t.id, &t);
+    for (const AddedToken& t : spec.added_tokens) {
+      added_by_id.emplace(t.id, &t);
+      std::string text = t.content;
+      if (spec.decode.added_tokens_through_decoder && t.normalized) normalize(spec.normalizer, text);
+      added_decode_text.emplace(t.id, std::move(text));
+    }
   }
   const AddedToken* added(uint32_t id) const {
     auto it = added_by_id.find(id);
@@ -120,11 +126,13 @@ bool Tokenizer::is_special(uint32_t id) const {
 }
 
 std::string Tokenizer::token_bytes(uint32_t id, bool skip_special) const {
-  const std::string& text = token_string(id);  // checks the range
+  token_string(id);  // checks the range
   const TokenizerSpec& s = state_->spec;
   if (skip_special && is_special(id)) return {};
-  if (state_->added(id)) return text;  // added tokens decode as written
-  const TokenType type = id < s.types.size() ? s.types[id] : TokenType::Normal;
+  const bool added = state_->added(id) != nullptr;
+  const std::string& text = added ? state_->added_decode_text.at(id) : s.tokens[id];
+  if (added && !s.decode.added_tokens_through_decoder) return text;
+  const TokenType type = added ? TokenType::Normal : id < s.types.size() ? s.types[id] : TokenType::Normal;
   if (type == TokenType::Unused) return {};
   if (s.decode.byte_tokens || type == TokenType::Byte)
     if (const int b = byte_token_value(text); b >= 0) return std::string(1, char(b));

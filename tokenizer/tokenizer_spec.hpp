@@ -76,6 +76,10 @@ struct DecodeRules {
   bool metaspace = false;      // U+2581 stands for a space
   bool byte_tokens = false;    // <0xXX> tokens are single bytes
   int strip_leading_spaces = 0;  // spaces to drop from the start of the decoded text
+  // Hugging Face runs added tokens through the decoder too, a normalized one
+  // as its normalized text ("<N>" as "▁<N>", so " <N>"); llama.cpp writes
+  // their text as it is.
+  bool added_tokens_through_decoder = false;
 };
 
 struct TokenizerSpec {
