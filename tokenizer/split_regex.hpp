@@ -22,8 +22,9 @@ struct Span {
 // what Oniguruma's are (PCRE2 10.42's own \s under UCP agrees; spelling it
 // out keeps the meaning fixed across PCRE2 versions), \w and \W Oniguruma's
 // word characters (Alphabetic, marks, decimal digits, connector punctuation),
-// where PCRE2's \w is letters, all numbers and '_'. Throws bad_input("tokenizer.203") for a
-// construct it cannot carry over (\W inside a character class).
+// where PCRE2's \w is letters, all numbers and '_'. Throws
+// bad_input("tokenizer.203") for a construct it cannot carry over (\W inside
+// a character class).
 std::string oniguruma_to_pcre2(std::string_view pattern);
 
 class SplitRegex {
