@@ -168,6 +168,16 @@ def compare_with_prefix(label, fixture, ref_name, ours, ref, prefix, reason):
     check(f"{fixture}: {label} == {prefix} + {ref_name} ({reason})", not bad, "; ".join(bad[:4]))
 
 
+def trained_config_bos(folder):
+    """The BOS id tokenizer_config.json asks for when tokenizer.json has no post-processor of its own."""
+    tok = json.load(open(os.path.join(folder, "tokenizer.json"), encoding="utf-8"))
+    cfg = json.load(open(os.path.join(folder, "tokenizer_config.json"), encoding="utf-8"))
+    if tok.get("post_processor") or not cfg.get("add_bos_token"):
+        return None
+    bos = cfg["bos_token"] if isinstance(cfg["bos_token"], str) else cfg["bos_token"]["content"]
+    return next(t["id"] for t in tok["added_tokens"] if t["content"] == bos)
+
+
 def test_fixture(name, folder, tmp, llama_ok=True, config_bos=None):
     work = os.path.join(tmp, name)
     os.makedirs(work)
@@ -255,6 +265,10 @@ def main():
         demo = os.path.join(tmp, "demo_model")
         supra("demo-model", demo)
         test_fixture("demo", demo, tmp, config_bos=258)
+        # The trained demo model's own byte-level BPE (tools/demo_model, tools/demo_bpe.py), where the tree has it.
+        trained = os.path.join(ROOT, "tools", "demo_model")
+        if os.path.exists(os.path.join(trained, "tokenizer.json")):
+            test_fixture("trained_demo", trained, tmp, config_bos=trained_config_bos(trained))
     return summary()
 
 
