@@ -21,5 +21,6 @@ void add_diff_command(CLI::App& app, Action& action);
 void add_logits_command(CLI::App& app, Action& action);
 void add_generate_command(CLI::App& app, Action& action);
 void add_linearize_command(CLI::App& app, Action& action);
+void add_tokenize_commands(CLI::App& app, Action& action);  // tokenize, detokenize
 
 }  // namespace supra::cli

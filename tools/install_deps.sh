@@ -7,6 +7,7 @@ if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
 packages=(
   build-essential cmake pkg-config git
   libhdf5-dev nlohmann-json3-dev libzstd-dev libeigen3-dev libcli11-dev libfmt-dev zlib1g-dev
+  libpcre2-dev libicu-dev                    # tokenizer/: split regexes (UTF + UCP), Unicode normalization
   libgtest-dev libbenchmark-dev
   python3-torch python3-numpy python3-h5py   # fixtures and interop tests (/usr/bin/python3)
   time                                       # /usr/bin/time for peak-memory figures in bench/
@@ -31,4 +32,11 @@ fi
 llama_dir="$(dirname "$0")/../tests/interop/llama"
 if [ ! -d "$llama_dir/node_modules/node-llama-cpp" ]; then
   (cd "$llama_dir" && NODE_LLAMA_CPP_SKIP_DOWNLOAD=true npm install --omit=optional --ignore-scripts --no-audit --no-fund --loglevel=error)
+fi
+
+# Hugging Face's tokenizers for the tokenizer interop test and bench: tokenizers.js
+# (pure JS) and the Rust library's Node binding (prebuilt binaries inside the package).
+hf_dir="$(dirname "$0")/../tests/interop/hf_tokenizers"
+if [ ! -d "$hf_dir/node_modules/tokenizers" ] || [ ! -d "$hf_dir/node_modules/@huggingface/tokenizers" ]; then
+  (cd "$hf_dir" && npm install --ignore-scripts --no-audit --no-fund --loglevel=error)
 fi

@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   supra::cli::add_logits_command(app, action);
   supra::cli::add_generate_command(app, action);
   supra::cli::add_linearize_command(app, action);
+  supra::cli::add_tokenize_commands(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

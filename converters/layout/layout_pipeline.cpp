@@ -6,11 +6,13 @@
 #include <set>
 #include <sstream>
 
+#include "converters/gguf/gguf_reader.hpp"
 #include "converters/json_strict.hpp"
 #include "converters/layout/convert_layout.hpp"
 #include "converters/layout/gguf_llama_metadata.hpp"
 #include "converters/tokenizer/hf_tokenizer_to_gguf.hpp"
 #include "schema/error.hpp"
+#include "tokenizer/hf_tokenizer_writer.hpp"
 
 namespace supra {
 namespace {
@@ -321,6 +323,11 @@ std::vector<SideFile> folder_side_files(const Checkpoint& written, const LayoutR
   for (const char* name : kTokenizerAndGenerationFiles)
     if (folder_input && fs::is_regular_file(input / name, ec))
       files.push_back({name, read_text(input / name, kMaxSideFileBytes)});
+  // A GGUF's vocabulary (tokenizer.ggml.*) becomes tokenizer.json + tokenizer_config.json.
+  if (!folder_input && relaid && find_convention(relaid->to_convention).layout == "hf" &&
+      find_convention(relaid->from_convention).layout == "gguf")
+    for (auto& [name, text] : hf_tokenizer_files_from_gguf(gguf_kvs_to_json(parse_gguf(input).kvs), input.string()))
+      files.push_back({name, std::move(text)});
   return files;
 }
 

@@ -5,6 +5,8 @@
 #include <sstream>
 
 #include "schema/error.hpp"
+#include "tokenizer/hf_tokenizer_reader.hpp"
+#include "tokenizer/pretokenizer_presets.hpp"
 
 namespace supra {
 namespace {
@@ -109,6 +111,16 @@ json tokenizer_kvs(const fs::path& folder, uint64_t vocab_size) {
                         std::to_string(vocab_size) + "-row embedding");
 
   const bool spm_style = type == "Unigram" || byte_fallback || !byte_level;
+  // What llama.cpp cannot read from the vocabulary alone, taken from the
+  // tokenizer as supra runs it: the pre-tokenizer's name, whether a space is
+  // put before the text, and the BOS / EOS the post-processor adds. A
+  // tokenizer supra cannot run (Unigram, WordPiece, ...) keeps the old
+  // defaults: "default" and the tokenizer_config.json flags.
+  std::optional<TokenizerSpec> spec;
+  try {
+    spec = tokenizer_spec_from_hf(nlohmann::json(tok), nlohmann::json(cfg), file);
+  } catch (const Error&) {
+  }
   json tokens = json::array(), types = json::array(), score_values = json::array();
   for (uint64_t id = 0; id < vocab_size; ++id) {
     auto it = by_id.find(id);
@@ -131,11 +143,13 @@ json tokenizer_kvs(const fs::path& folder, uint64_t vocab_size) {
 
   json kvs = json::array();
   kvs.push_back(kv("tokenizer.ggml.model", "string", spm_style ? "llama" : "gpt2"));
-  // A plain ByteLevel pre-tokenizer splits with GPT-2's regex: llama.cpp's "gpt-2".
+  // The pre-tokenizer llama.cpp names (tokenizer/); without a parsed spec,
+  // a plain ByteLevel pre-tokenizer splits with GPT-2's regex: llama.cpp's "gpt-2".
   // Its "default" is another split (punctuation runs, digits in threes).
   const bool gpt2_split = byte_level && tok["pre_tokenizer"].value("type", "") == "ByteLevel" &&
                           tok["pre_tokenizer"].value("use_regex", true);
-  if (!spm_style) kvs.push_back(kv("tokenizer.ggml.pre", "string", gpt2_split ? "gpt-2" : "default"));
+  const std::string pre = spec ? gguf_pre_name(spec->pre_tokenizer) : gpt2_split ? "gpt-2" : "default";
+  if (!spm_style) kvs.push_back(kv("tokenizer.ggml.pre", "string", pre));
   kvs.push_back(array_kv("tokenizer.ggml.tokens", "string", tokens));
   if (spm_style) kvs.push_back(array_kv("tokenizer.ggml.scores", "f32", score_values));
   kvs.push_back(array_kv("tokenizer.ggml.token_type", "i32", types));
@@ -166,6 +180,19 @@ json tokenizer_kvs(const fs::path& folder, uint64_t vocab_size) {
     const std::string text = token_text(cfg[cfg_key]);
     if (text.empty()) continue;
     if (auto id = id_of(text)) kvs.push_back(kv(gguf_key, "u32", *id));
+  }
+  if (spec) {
+    kvs.push_back(kv("tokenizer.ggml.add_bos_token", "bool", spec->add_bos));
+    kvs.push_back(kv("tokenizer.ggml.add_eos_token", "bool", spec->add_eos));
+    if (spm_style) {
+      bool prepends = false;  // Prepend("▁") normalizer, or a Metaspace that prepends
+      for (const NormalizerStep& n : spec->normalizer)
+        prepends = prepends || (n.kind == NormalizerStep::Kind::Prepend && n.text == "\xE2\x96\x81");
+      for (const PreTokenizerStep& p : spec->pre_tokenizer)
+        prepends = prepends || (p.kind == PreTokenizerStep::Kind::Metaspace && p.prepend_scheme != PrependScheme::Never);
+      kvs.push_back(kv("tokenizer.ggml.add_space_prefix", "bool", prepends));
+    }
+    return kvs;
   }
   if (cfg.contains("add_bos_token") && cfg["add_bos_token"].is_boolean())
     kvs.push_back(kv("tokenizer.ggml.add_bos_token", "bool", cfg["add_bos_token"].get<bool>()));
