@@ -137,7 +137,6 @@ void add_convert_command(CLI::App& app, Action& action) {
       if (!a->max_shard.empty()) options.write.max_shard_size = parse_byte_size(a->max_shard);
       // The bar's total is only known after the plan; it starts at zero width.
       std::unique_ptr<ProgressBar> bar;
-      std::atomic<uint64_t> pending_total{0};
       options.write.on_bytes = [&](uint64_t n) {
         if (bar) bar->add(n);
       };

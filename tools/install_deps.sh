@@ -11,8 +11,9 @@ packages=(
   libgtest-dev libbenchmark-dev
   python3-torch python3-numpy python3-h5py   # fixtures and interop tests (/usr/bin/python3)
   time                                       # /usr/bin/time for peak-memory figures in bench/
-  zstd                                       # bench/archive_bench.sh compares with the zstd CLI
+  zstd                                       # bench/archive_bench.sh compares with the zstd CLI; regression inputs
   chromium                                   # renders validate's HTML report in tests/interop/test_report_html.py
+  clang-14 libclang-rt-14-dev llvm-14        # sanitized suite and libFuzzer (tools/test_sanitized.sh, fuzz/)
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -8,7 +8,10 @@ cd "$(dirname "$0")/.."
 jobs="${SUPRA_JOBS:-$(nproc)}"
 launcher=()
 if command -v ccache >/dev/null 2>&1; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
-cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSUPRA_SANITIZE=ON \
+# SUPRA_FUZZ as well: fuzz/run.sh builds its harnesses in this same tree, so
+# CI compiles the library once for both (the coverage hooks cost the tests
+# little).
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSUPRA_SANITIZE=ON -DSUPRA_FUZZ=ON \
   -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 "${launcher[@]}" >/dev/null
 cmake --build build-asan -j"$jobs" --target supra supra_tests
 # A leak is a finding too (detect_leaks).

@@ -1,5 +1,6 @@
 #include "converters/hdf5/hdf5_worker.hpp"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <filesystem>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -25,7 +27,10 @@ namespace supra::hdf5 {
 namespace {
 
 constexpr double kDefaultTimeoutSeconds = 120;
-constexpr double kDefaultMemoryMb = 4096;
+// libhdf5 needs about a chunk at a time; 1 GiB plus 8x the file covers the
+// largest chunk a real file holds, and stops the loops that allocate as they go.
+constexpr uint64_t kBaseMemoryBytes = 1ull << 30;
+constexpr uint64_t kMemoryPerFileByte = 8;
 
 void write_exact(int fd, const char* data, size_t n) {
   while (n > 0) {
@@ -60,26 +65,31 @@ uint64_t mapped_bytes() {
 }
 
 // In the child, before serving: die with the parent, crash as a plain
-// process (no handler of the parent's, no sanitizer death callback), and get
+// process (no handler of the parent's, no sanitizer death callback, no stderr), and get
 // a memory limit beyond what is mapped already (the parent's mappings, and
 // the sanitizers' shadow memory, are in the count): libhdf5 allocates what a
 // corrupt size field says.
-void become_worker() {
+void become_worker(uint64_t memory) {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-  const uint64_t limit = mapped_bytes() + worker_memory_bytes();
+  const uint64_t limit = mapped_bytes() + memory;
   const struct rlimit as{limit, limit};
   ::setrlimit(RLIMIT_AS, &as);
   for (int sig : {SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL, SIGALRM, SIGTERM, SIGINT}) ::signal(sig, SIG_DFL);
+  // What libhdf5 (or a sanitizer) would print as it goes down is not for the
+  // user: the parent reports the file in one line.
+  const int null = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+  if (null >= 0) ::dup2(null, 2);
   if (__sanitizer_set_death_callback) __sanitizer_set_death_callback(nullptr);
 }
 
 }  // namespace
 
-uint64_t worker_memory_bytes() {
+uint64_t worker_memory_bytes(uint64_t file_size) {
   const char* env = std::getenv("SUPRA_HDF5_MEMORY_MB");
   char* end = nullptr;
   const double mb = env && *env ? std::strtod(env, &end) : 0;
-  return uint64_t(end && *end == '\0' && mb > 0 ? mb : kDefaultMemoryMb) << 20;
+  if (end && *end == '\0' && mb > 0) return uint64_t(mb) << 20;
+  return kBaseMemoryBytes + kMemoryPerFileByte * file_size;
 }
 
 double worker_timeout_seconds() {
@@ -106,6 +116,9 @@ bool receive_message(int fd, std::string& payload) {
 
 Worker::Worker(std::string file, std::function<void(int fd)> serve)
     : file_(std::move(file)), timeout_seconds_(worker_timeout_seconds()) {
+  std::error_code ec;
+  const uint64_t size = std::filesystem::file_size(file_, ec);
+  const uint64_t memory = worker_memory_bytes(ec ? 0 : size);
   int fds[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0)
     throw io_error("io.socket", {file_, {}, {}}, std::strerror(errno));
@@ -117,7 +130,7 @@ Worker::Worker(std::string file, std::function<void(int fd)> serve)
   }
   if (pid == 0) {
     ::close(fds[0]);
-    become_worker();
+    become_worker(memory);
     try {
       serve(fds[1]);
     } catch (...) {

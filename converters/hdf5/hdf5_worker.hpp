@@ -58,8 +58,9 @@ class Worker {
 
 // The time limit of one worker answer (SUPRA_HDF5_TIMEOUT, default 120 s).
 double worker_timeout_seconds();
-// Memory the worker may map beyond what it inherits (SUPRA_HDF5_MEMORY_MB,
-// default 4096): more, and libhdf5's allocation fails (the worker dies: hdf5.112).
-uint64_t worker_memory_bytes();
+// Memory the worker may map beyond what it inherits: SUPRA_HDF5_MEMORY_MB, or
+// 1 GiB + 8x the file. More, and libhdf5's allocation fails (the worker
+// dies: hdf5.112).
+uint64_t worker_memory_bytes(uint64_t file_size);
 
 }  // namespace supra::hdf5
