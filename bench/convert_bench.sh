@@ -154,7 +154,7 @@ SECTION=$(mktemp)
   echo "and renames it into place, so its time includes getting the bytes to the"
   echo "disk; plain \`cp\` exits with its data possibly still in the page cache."
   echo
-  echo "What makes it fast (see converters/layout_writer.cpp, schema/cast_kernels.cpp,"
+  echo "What makes it fast (see converters/byte_plan_writer.cpp, schema/cast_kernels.cpp,"
   echo "schema/tensor_stats.cpp):"
   echo
   echo "- Unchanged tensors are copied kernel-side (\`copy_file_range\`); cast tensors"

@@ -67,7 +67,7 @@ ConvertResult convert_checkpoint(const fs::path& in, const fs::path& out, const 
     const TensorSource* original = source.find(t->name());
     result.bytes_in += original ? original->info().nbytes() : t->info().nbytes();
   }
-  // Naming conventions (--layout, or the one the output format implies): converters/layout.
+  // Naming conventions (--layout, or the one the output format implies): converters/relayout.
   const auto relaid = relayout_for_output(selected, in, reader, writer, options.layout);
   if (relaid) {
     selected = relaid->checkpoint;

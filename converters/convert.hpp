@@ -8,7 +8,7 @@
 #include <string>
 
 #include "converters/format.hpp"
-#include "converters/layout/layout_pipeline.hpp"
+#include "converters/relayout/layout_pipeline.hpp"
 
 namespace supra {
 
@@ -20,7 +20,7 @@ struct ConvertOptions {
   ReadOptions read;
   WriteOptions write;
   bool dry_run = false;
-  LayoutRequest layout;  // --layout / --from-layout / --model-config (converters/layout)
+  LayoutRequest layout;  // --layout / --from-layout / --model-config (converters/relayout, schema/relayout)
   // Called with the plan before anything is written (e.g. to size a progress
   // bar): planning in a separate dry run opened the input twice, and opening
   // .pt/.npz reads every byte (CRC) and .zst decompresses the whole file.

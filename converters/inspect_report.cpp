@@ -2,8 +2,8 @@
 
 #include <cmath>
 
-#include "converters/layout/convert_layout.hpp"
-#include "converters/layout/layout_pipeline.hpp"
+#include "schema/relayout/convert_layout.hpp"
+#include "converters/relayout/layout_pipeline.hpp"
 #include "schema/error.hpp"
 #include "schema/supra_config.hpp"
 #include "schema/tensor_stats.hpp"

@@ -1,6 +1,6 @@
 #include "converters/open_model.hpp"
 
-#include "converters/layout/convert_layout.hpp"
+#include "schema/relayout/convert_layout.hpp"
 
 namespace supra {
 

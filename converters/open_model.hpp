@@ -5,7 +5,7 @@
 #include <filesystem>
 
 #include "converters/format.hpp"
-#include "converters/layout/layout_pipeline.hpp"
+#include "converters/relayout/layout_pipeline.hpp"
 #include "schema/canonical_model.hpp"
 
 namespace supra {

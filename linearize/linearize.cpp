@@ -4,8 +4,8 @@
 
 #include <chrono>
 
-#include "converters/layout/convert_layout.hpp"
-#include "converters/layout/layout_pipeline.hpp"
+#include "schema/relayout/convert_layout.hpp"
+#include "converters/relayout/layout_pipeline.hpp"
 #include "converters/open_model.hpp"
 #include "converters/output_transaction.hpp"
 #include "linearize/init.hpp"

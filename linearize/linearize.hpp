@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "converters/format.hpp"
-#include "converters/layout/layout_pipeline.hpp"
+#include "converters/relayout/layout_pipeline.hpp"
 #include "linearize/plan.hpp"
 #include "linearize/target_warnings.hpp"
 #include "schema/canonical_model.hpp"

@@ -3,6 +3,15 @@
 // It carries a stable id ("safetensors.104"), the file, the tensor and the
 // byte offset, so the CLI can print one line a user can act on and scripts
 // can match on the id.
+//
+// Data errors and bugs are kept apart. Anything a file, a flag or the OS can
+// cause is a supra::Error thrown where it is detected: bad input (exit 3), a
+// refused read or write (exit 4), a bad command line (exit 2); every reader
+// turns what its libraries throw (nlohmann's parse and type errors, libhdf5
+// failures) into one of these with the file and offset. Anything else that
+// reaches main (std::bad_alloc, std::logic_error, a library exception no
+// reader translated) is a bug in supra: exit 5, "internal", and the fuzzers
+// count it as a finding.
 #include <cstdint>
 #include <optional>
 #include <stdexcept>

@@ -129,7 +129,9 @@ json config_value(const ModelSpec& s, const HfConfigField& f, const std::string&
 }
 
 void put(nlohmann::ordered_json& j, const std::string& key, const json& v, const std::string& model_type) {
-  if (j.contains(key) && j[key] != v)
+  // Compared as one type: clang finds == between ordered_json and json
+  // ambiguous in C++20.
+  if (j.contains(key) && j[key] != nlohmann::ordered_json(v))
     throw bad_input("spec.106", {}, "an HF '" + model_type + "' config has one '" + key + "' for two different values (" +
                                         j[key].dump() + ", " + v.dump() + ")");
   j[key] = v;

@@ -26,7 +26,7 @@
 
 namespace supra {
 
-// Which RoPE row order q/k projections are stored in (formats.md §4.3).
+// Which RoPE row order q/k projections are stored in (docs/conventions.md, the `rope` field).
 enum class RopeLayout {
   None,          // no rotary embedding (GPT-2)
   RotateHalf,    // HF / GPT-NeoX: pairs (i, i + hd/2)

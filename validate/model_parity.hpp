@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <optional>
 
-#include "converters/layout/layout_pipeline.hpp"
+#include "converters/relayout/layout_pipeline.hpp"
 #include "validate/baseline.hpp"
 #include "validate/evaluate.hpp"
 #include "validate/inputs.hpp"

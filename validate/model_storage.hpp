@@ -9,7 +9,7 @@
 #include <string>
 
 #include "converters/format.hpp"
-#include "converters/layout/layout_pipeline.hpp"
+#include "converters/relayout/layout_pipeline.hpp"
 #include "schema/canonical_model.hpp"
 
 namespace supra {

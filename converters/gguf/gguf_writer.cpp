@@ -223,7 +223,7 @@ std::vector<GgufKV> default_gguf_kvs(const Checkpoint& ckpt, const std::string& 
 
 WritePlan plan_gguf(const Checkpoint& ckpt, const fs::path& out, const WriteOptions& options) {
   const GgufOutput layout = layout_gguf(ckpt, default_gguf_kvs(ckpt), out, GgufWriteOptions{options.quantize});
-  WritePlan plan = plan_from_layouts({layout.file}, options.threads);
+  WritePlan plan = plan_from_byte_plans({layout.file}, options.threads);
   // Quantized tensors stream as raw bytes; show their real shape.
   for (size_t i = 0; i < plan.tensors.size() && i < layout.tensors.size(); ++i)
     if (layout.tensors[i].ggml_type == ggml::Q8_0) plan.tensors[i].shape = layout.tensors[i].shape;
@@ -234,7 +234,7 @@ WriteReport write_gguf(const Checkpoint& ckpt, const fs::path& out, const WriteO
                        OutputTransaction& tx) {
   const GgufOutput layout = layout_gguf(ckpt, default_gguf_kvs(ckpt), out, GgufWriteOptions{options.quantize});
   WriteReport report;
-  write_layouts(tx, {layout.file}, options, report);
+  write_byte_plans(tx, {layout.file}, options, report);
   return report;
 }
 

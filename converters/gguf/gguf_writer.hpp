@@ -1,6 +1,6 @@
 #pragma once
 // GGUF v3 writer. The header (KVs + tensor infos) is built up front and the
-// tensors are streamed to fixed offsets by layout_writer; every tensor is
+// tensors are streamed to fixed offsets by byte_plan_writer; every tensor is
 // followed by zero padding to the alignment, the last one included.
 // Output is deterministic: the same checkpoint and KVs give the same bytes.
 #include <filesystem>
@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "converters/gguf/gguf_metadata.hpp"
-#include "converters/layout_writer.hpp"
+#include "converters/byte_plan_writer.hpp"
 
 namespace supra {
 
@@ -21,7 +21,7 @@ struct GgufWriteOptions {
 };
 
 struct GgufOutput {
-  FileLayout file;
+  FileBytePlan file;
   struct Tensor {
     std::string name;
     uint32_t ggml_type;

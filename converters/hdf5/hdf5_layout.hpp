@@ -1,5 +1,5 @@
 #pragma once
-// Names and attributes of supra's HDF5 layout (docs/hdf5.md, formats.md §5.3):
+// Names and attributes of supra's HDF5 layout (docs/hdf5.md):
 //   /            attrs format="supra.tensors", format_version=1, source_format, metadata
 //   /tensors/<encoded name>   one dataset per tensor, attrs name + dtype
 #include <string>

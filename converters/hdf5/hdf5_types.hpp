@@ -1,6 +1,6 @@
 #pragma once
 // Which HDF5 datatype holds each supra dtype, and the reverse for files
-// written by others (formats.md §5.2/§5.3): F16 as IEEE half (h5py reads
+// written by others (docs/hdf5.md): F16 as IEEE half (h5py reads
 // float16), BF16 as raw uint16 bits + attr dtype="BF16" (HDF5 < 2.0 has no
 // bfloat16 that h5py understands), BOOL and FP8 as uint8 + attr dtype.
 #include <optional>

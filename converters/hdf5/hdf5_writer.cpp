@@ -7,7 +7,7 @@
 #include "converters/hdf5/hdf5_layout.hpp"
 #include "converters/hdf5/hdf5_types.hpp"
 #include "converters/hdf5/hyperslab_boxes.hpp"
-#include "converters/layout_writer.hpp"
+#include "converters/byte_plan_writer.hpp"
 #include "converters/output_transaction.hpp"
 
 namespace supra {

@@ -2,14 +2,14 @@
 // tensor-parallel shards consolidated.00.pth, consolidated.01.pth, ...
 // Each shard is read by the PyTorch reader and
 // the shards are merged along each tensor's split dimension
-// (converters/layout/meta_shards.hpp). Read only: writing Meta layout is
+// (converters/relayout/meta_shards.hpp). Read only: writing Meta layout is
 // `convert --layout meta` to a folder, which writes one unsharded file.
 #include <algorithm>
 #include <fstream>
 #include <regex>
 
 #include "converters/format_detection.hpp"
-#include "converters/layout/meta_shards.hpp"
+#include "converters/relayout/meta_shards.hpp"
 #include "converters/pytorch/pytorch_reader.hpp"
 #include "schema/error.hpp"
 #include "schema/model_spec.hpp"

@@ -2,7 +2,7 @@
 
 #include <set>
 
-#include "converters/layout_writer.hpp"
+#include "converters/byte_plan_writer.hpp"
 #include "converters/numpy/npy_header.hpp"
 #include "converters/output_transaction.hpp"
 #include "converters/zip/zip_writer.hpp"
@@ -14,12 +14,12 @@ namespace fs = std::filesystem;
 namespace {
 
 
-FileLayout npy_layout(const Checkpoint& ckpt, const fs::path& out) {
+FileBytePlan npy_layout(const Checkpoint& ckpt, const fs::path& out) {
   if (ckpt.tensors.size() != 1)
     throw usage_error("numpy.301", "a .npy file holds one array; this checkpoint has " +
                                        std::to_string(ckpt.tensors.size()) + " tensors: write a .npz instead");
   const TensorPtr& t = ckpt.tensors.front();
-  FileLayout f;
+  FileBytePlan f;
   f.name = out.filename().string();
   f.header = numpy::make_npy_header(t->info().dtype, t->info().shape, t->name());
   f.tensors.push_back({t, f.header.size()});
@@ -43,13 +43,13 @@ bool is_npy(const fs::path& out) { return out.extension() == ".npy"; }
 }  // namespace
 
 WritePlan plan_numpy(const Checkpoint& ckpt, const fs::path& out, const WriteOptions& options) {
-  if (is_npy(out)) return plan_from_layouts({npy_layout(ckpt, out)}, options.threads);
-  return plan_from_layouts({zip::layout_zip(out.filename().string(), npz_members(ckpt), {})}, options.threads);
+  if (is_npy(out)) return plan_from_byte_plans({npy_layout(ckpt, out)}, options.threads);
+  return plan_from_byte_plans({zip::layout_zip(out.filename().string(), npz_members(ckpt), {})}, options.threads);
 }
 
 WriteReport write_numpy(const Checkpoint& ckpt, const fs::path& out, const WriteOptions& options,
                         OutputTransaction& tx) {
-  std::vector<FileLayout> files;
+  std::vector<FileBytePlan> files;
   if (is_npy(out)) {
     files.push_back(npy_layout(ckpt, out));
   } else {
@@ -57,7 +57,7 @@ WriteReport write_numpy(const Checkpoint& ckpt, const fs::path& out, const Write
     files.push_back(zip::layout_zip(out.filename().string(), members, zip::zip_member_crcs(members, options.threads)));
   }
   WriteReport report;
-  write_layouts(tx, files, options, report);
+  write_byte_plans(tx, files, options, report);
   return report;
 }
 

@@ -44,7 +44,7 @@ PytorchOutput pytorch_members(const Checkpoint& ckpt, const fs::path& out, const
 
 WritePlan plan_pytorch(const Checkpoint& ckpt, const fs::path& out, const WriteOptions& options) {
   PytorchOutput o = pytorch_members(ckpt, out, options);
-  return plan_from_layouts({zip::layout_zip(o.file_name, o.members, {})}, options.threads);
+  return plan_from_byte_plans({zip::layout_zip(o.file_name, o.members, {})}, options.threads);
 }
 
 WriteReport write_pytorch(const Checkpoint& ckpt, const fs::path& out, const WriteOptions& options,
@@ -52,7 +52,7 @@ WriteReport write_pytorch(const Checkpoint& ckpt, const fs::path& out, const Wri
   PytorchOutput o = pytorch_members(ckpt, out, options);
   const auto crcs = zip::zip_member_crcs(o.members, options.threads);
   WriteReport report;
-  write_layouts(tx, {zip::layout_zip(o.file_name, o.members, crcs)}, options, report);
+  write_byte_plans(tx, {zip::layout_zip(o.file_name, o.members, crcs)}, options, report);
   return report;
 }
 

@@ -46,17 +46,16 @@ std::vector<uint64_t> read_uint_array(const json& j, const std::string& file, co
   return out;
 }
 
-}  // namespace
-
-Checkpoint read_safetensors_file(std::shared_ptr<const MappedFile> file) {
-  const std::string& path = file->path();
-  const uint64_t size = file->size();
+// The 8-byte length and the JSON header it announces, parsed (duplicate keys refused).
+json read_header(const MappedFile& file, uint64_t& header_len) {
+  const std::string& path = file.path();
+  const uint64_t size = file.size();
   if (size < 8)
     throw bad_input("safetensors.101", {path, {}, 0},
                     "file is " + std::to_string(size) + " bytes, too small for a safetensors header");
   std::byte len_bytes[8];
-  file->read_at(0, len_bytes);
-  const uint64_t header_len = read_u64_le(len_bytes);
+  file.read_at(0, len_bytes);
+  header_len = read_u64_le(len_bytes);
   if (header_len > kMaxHeaderSize)
     throw bad_input("safetensors.102", {path, {}, 0},
                     "header length " + std::to_string(header_len) +
@@ -66,7 +65,7 @@ Checkpoint read_safetensors_file(std::shared_ptr<const MappedFile> file) {
                     "header length " + std::to_string(header_len) + " runs past the end of the " +
                         std::to_string(size) + "-byte file (truncated download?)");
   std::string header(header_len, '\0');
-  file->read_at(8, std::as_writable_bytes(std::span(header)));
+  file.read_at(8, std::as_writable_bytes(std::span(header)));
   if (auto bad = first_invalid_utf8(header))
     throw bad_input("safetensors.104", {path, {}, 8 + *bad}, "header is not valid UTF-8");
 
@@ -85,10 +84,12 @@ Checkpoint read_safetensors_file(std::shared_ptr<const MappedFile> file) {
   if (!root.is_object())
     throw bad_input("safetensors.106", {path, {}, 8}, "header is not a JSON object");
 
-  const uint64_t data_start = 8 + header_len;
-  Checkpoint ckpt;
-  ckpt.format = "safetensors";
-  ckpt.files.push_back(path);
+  return root;
+}
+
+// The tensor entries of the header (any order), and its __metadata__ into `metadata`.
+std::vector<Entry> parse_entries(const json& root, const std::string& path, uint64_t data_start,
+                                 std::map<std::string, std::string>& metadata) {
   std::vector<Entry> entries;
   for (const auto& [key, value] : root.items()) {
     if (key == "__metadata__") {
@@ -98,7 +99,7 @@ Checkpoint read_safetensors_file(std::shared_ptr<const MappedFile> file) {
         if (!mv.is_string())
           throw bad_input("safetensors.108", {path, {}, 8},
                           "__metadata__ value of '" + mk + "' is " + mv.dump() + ", not a string");
-        ckpt.metadata[mk] = mv.get<std::string>();
+        metadata[mk] = mv.get<std::string>();
       }
       continue;
     }
@@ -121,8 +122,12 @@ Checkpoint read_safetensors_file(std::shared_ptr<const MappedFile> file) {
     entries.push_back({key, *dtype, std::move(shape), offsets[0], offsets[1]});
   }
 
-  // Every byte of the data section has exactly one owner: sorted by offsets,
-  // each tensor starts where the previous one ended.
+  return entries;
+}
+
+// Every byte of the data section has exactly one owner: sorted by offsets,
+// each tensor starts where the previous one ended, and the last one ends the file.
+void check_spans(std::vector<Entry> entries, const std::string& path, uint64_t data_start, uint64_t size) {
   std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
     return std::tie(a.begin, a.end) < std::tie(b.begin, b.end);
   });
@@ -159,6 +164,21 @@ Checkpoint read_safetensors_file(std::shared_ptr<const MappedFile> file) {
     throw bad_input("safetensors.117", {path, {}, data_start + expected_begin},
                     std::to_string(size - data_start - expected_begin) +
                         " trailing bytes after the last tensor");
+
+}
+
+}  // namespace
+
+Checkpoint read_safetensors_file(std::shared_ptr<const MappedFile> file) {
+  const std::string& path = file->path();
+  uint64_t header_len = 0;
+  const json root = read_header(*file, header_len);
+  const uint64_t data_start = 8 + header_len;
+  Checkpoint ckpt;
+  ckpt.format = "safetensors";
+  ckpt.files.push_back(path);
+  const std::vector<Entry> entries = parse_entries(root, path, data_start, ckpt.metadata);
+  check_spans(entries, path, data_start, file->size());
 
   // Keep the header's own order (ordered_json) for display; offsets decide layout.
   std::map<std::string_view, const Entry*> by_name;

@@ -119,7 +119,7 @@ SafetensorsOutput layout_safetensors(const Checkpoint& ckpt, const fs::path& out
       return std::pair(dtype_rank(a->info().dtype), a->name()) <
              std::pair(dtype_rank(b->info().dtype), b->name());
     });
-    FileLayout file;
+    FileBytePlan file;
     file.name = n_shards == 1 ? stem + ".safetensors"
                               : fmt::format("{}-{:05d}-of-{:05d}.safetensors", stem, s + 1, n_shards);
     std::vector<TensorInfo> infos;
@@ -144,7 +144,7 @@ SafetensorsOutput layout_safetensors(const Checkpoint& ckpt, const fs::path& out
     index["metadata"] = {{"total_size", total_size}};
     index["weight_map"] = weight_map;
     const std::string text = index.dump(2) + "\n";
-    FileLayout idx;
+    FileBytePlan idx;
     idx.name = stem + ".safetensors.index.json";
     idx.header.resize(text.size());
     std::memcpy(idx.header.data(), text.data(), text.size());
@@ -155,13 +155,13 @@ SafetensorsOutput layout_safetensors(const Checkpoint& ckpt, const fs::path& out
 }
 
 WritePlan plan_safetensors(const Checkpoint& ckpt, const fs::path& out, const WriteOptions& options) {
-  return plan_from_layouts(layout_safetensors(ckpt, out, options.max_shard_size).files, options.threads);
+  return plan_from_byte_plans(layout_safetensors(ckpt, out, options.max_shard_size).files, options.threads);
 }
 
 WriteReport write_safetensors(const Checkpoint& ckpt, const fs::path& out, const WriteOptions& options,
                               OutputTransaction& tx) {
   WriteReport report;
-  write_layouts(tx, layout_safetensors(ckpt, out, options.max_shard_size).files, options, report);
+  write_byte_plans(tx, layout_safetensors(ckpt, out, options.max_shard_size).files, options, report);
   return report;
 }
 

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "converters/format.hpp"
-#include "converters/layout_writer.hpp"
+#include "converters/byte_plan_writer.hpp"
 
 namespace supra {
 
@@ -15,7 +15,7 @@ namespace supra {
 // model.safetensors.index.json); a file foo.safetensors gets
 // foo-0000i-of-0000n.safetensors + foo.safetensors.index.json beside it.
 struct SafetensorsOutput {
-  std::vector<FileLayout> files;  // shards, then the index file (if sharded)
+  std::vector<FileBytePlan> files;  // shards, then the index file (if sharded)
 };
 
 SafetensorsOutput layout_safetensors(const Checkpoint& ckpt, const std::filesystem::path& out,

@@ -67,30 +67,36 @@ bool looks_like_zip(std::span<const std::byte> head) {
   return sig == kLocalSig || sig == kEndSig;
 }
 
-ZipArchive::ZipArchive(std::shared_ptr<const MappedFile> file) : file_(std::move(file)) {
-  const std::string& path = file_->path();
-  const uint64_t size = file_->size();
-  if (size < kEndSize)
-    throw bad_input("zip.101", {path, {}, 0},
-                    "file is " + std::to_string(size) + " bytes, too small for a zip archive (truncated?)");
+namespace {
 
-  // The end-of-central-directory record is in the last 22 + 65535 bytes.
+// Where the central directory is, from the end record (zip64 when present).
+struct CentralDirectory {
+  uint64_t offset = 0, size = 0, count = 0;
+  uint64_t end_record = 0;  // offset of the end-of-central-directory record
+};
+
+// The end-of-central-directory record is in the last 22 + 65535 bytes.
+uint64_t find_end_record(const MappedFile& file) {
+  const uint64_t size = file.size();
+  if (size < kEndSize)
+    throw bad_input("zip.101", {file.path(), {}, 0},
+                    "file is " + std::to_string(size) + " bytes, too small for a zip archive (truncated?)");
   const uint64_t tail_size = std::min<uint64_t>(size, kEndSize + 0xFFFF);
   const uint64_t tail_start = size - tail_size;
-  const std::vector<std::byte> tail = read_bytes(*file_, tail_start, tail_size);
-  uint64_t eocd = UINT64_MAX;
+  const std::vector<std::byte> tail = read_bytes(file, tail_start, tail_size);
   for (uint64_t i = tail_size - kEndSize + 1; i-- > 0;) {
     if (u32(tail.data() + i) != kEndSig) continue;
     const uint64_t comment = u16(tail.data() + i + 20);
-    if (i + kEndSize + comment == tail_size) {
-      eocd = tail_start + i;
-      break;
-    }
+    if (i + kEndSize + comment == tail_size) return tail_start + i;
   }
-  if (eocd == UINT64_MAX)
-    throw bad_input("zip.101", {path, {}, size},
-                    "no end-of-central-directory record: not a zip archive, or truncated");
-  const std::byte* e = tail.data() + (eocd - tail_start);
+  throw bad_input("zip.101", {file.path(), {}, size}, "no end-of-central-directory record: not a zip archive, or truncated");
+}
+
+CentralDirectory read_central_directory_location(const MappedFile& file) {
+  const std::string& path = file.path();
+  const uint64_t eocd = find_end_record(file);
+  std::byte e[kEndSize];
+  file.read_at(eocd, e);
   uint64_t disk = u16(e + 4), cd_disk = u16(e + 6);
   uint64_t count_disk = u16(e + 8), count = u16(e + 10);
   uint64_t cd_size = u32(e + 12), cd_offset = u32(e + 16);
@@ -99,14 +105,14 @@ ZipArchive::ZipArchive(std::shared_ptr<const MappedFile> file) : file_(std::move
   // zip64: a locator right before the EOCD points at the zip64 end record.
   if (eocd >= kLocatorSize) {
     std::byte loc[kLocatorSize];
-    file_->read_at(eocd - kLocatorSize, loc);
+    file.read_at(eocd - kLocatorSize, loc);
     if (u32(loc) == kZip64LocatorSig) {
       const uint64_t rec = u64(loc + 8);
       if (u32(loc + 4) != 0 || u32(loc + 16) > 1 || rec > eocd - kLocatorSize ||
           eocd - kLocatorSize - rec < kZip64EndSize)
         throw bad_input("zip.103", {path, {}, eocd - kLocatorSize}, "zip64 locator points outside the file");
       std::byte r[kZip64EndSize];
-      file_->read_at(rec, r);
+      file.read_at(rec, r);
       if (u32(r) != kZip64EndSig)
         throw bad_input("zip.103", {path, {}, rec}, "zip64 end-of-central-directory record has a bad signature");
       disk = u32(r + 16);
@@ -130,89 +136,109 @@ ZipArchive::ZipArchive(std::shared_ptr<const MappedFile> file) : file_(std::move
     throw bad_input("zip.102", {path, {}, eocd},
                     std::to_string(count) + " entries cannot fit in a " + std::to_string(cd_size) +
                         "-byte central directory");
+  return {cd_offset, cd_size, count, eocd};
+}
 
-  const std::vector<std::byte> cd = read_bytes(*file_, cd_offset, cd_size);
-  uint64_t pos = 0;
-  entries_.reserve(count);
-  for (uint64_t i = 0; i < count; ++i) {
-    const uint64_t at = cd_offset + pos;
-    if (cd_size - pos < kCentralSize || u32(cd.data() + pos) != kCentralSig)
-      throw bad_input("zip.105", {path, {}, at}, "central directory entry " + std::to_string(i) + " is malformed");
-    const std::byte* c = cd.data() + pos;
-    ZipEntry entry;
-    entry.flags = u16(c + 8);
-    entry.method = u16(c + 10);
-    entry.crc32 = u32(c + 16);
-    entry.compressed_size = u32(c + 20);
-    entry.size = u32(c + 24);
-    const uint64_t name_len = u16(c + 28), extra_len = u16(c + 30), comment_len = u16(c + 32);
-    const uint64_t start_disk = u16(c + 34);
-    entry.local_header_offset = u32(c + 42);
-    if (cd_size - pos - kCentralSize < name_len + extra_len + comment_len)
-      throw bad_input("zip.105", {path, {}, at}, "central directory entry " + std::to_string(i) + " runs past the directory");
-    entry.name.assign(reinterpret_cast<const char*>(c + kCentralSize), name_len);
-
-    // zip64 extra field: the 64-bit values of the fields that are all ones, in order.
-    const bool need_size = entry.size == 0xFFFFFFFF, need_csize = entry.compressed_size == 0xFFFFFFFF;
-    const bool need_offset = entry.local_header_offset == 0xFFFFFFFF, need_disk = start_disk == 0xFFFF;
-    bool found64 = false;
-    const std::byte* x = c + kCentralSize + name_len;
-    for (uint64_t xp = 0; xp + 4 <= extra_len;) {
-      const uint16_t id = u16(x + xp), len = u16(x + xp + 2);
-      if (xp + 4 + len > extra_len)
-        throw bad_input("zip.105", {path, entry.name, at}, "extra field runs past its entry");
-      if (id == 0x0001) {
-        const std::byte* v = x + xp + 4;
-        uint64_t left = len;
-        auto take = [&](uint64_t& field) {
-          if (left < 8) throw bad_input("zip.103", {path, entry.name, at}, "zip64 extra field is too short");
-          field = u64(v);
-          v += 8;
-          left -= 8;
-        };
-        if (need_size) take(entry.size);
-        if (need_csize) take(entry.compressed_size);
-        if (need_offset) take(entry.local_header_offset);
-        found64 = true;
-      }
-      xp += 4 + len;
+// zip64 extra field: the 64-bit values of the fields that are all ones, in order.
+void apply_zip64_extra(ZipEntry& entry, const std::byte* x, uint64_t extra_len, bool need_disk,
+                       const ErrorContext& at) {
+  const bool need_size = entry.size == 0xFFFFFFFF, need_csize = entry.compressed_size == 0xFFFFFFFF;
+  const bool need_offset = entry.local_header_offset == 0xFFFFFFFF;
+  bool found64 = false;
+  for (uint64_t xp = 0; xp + 4 <= extra_len;) {
+    const uint16_t id = u16(x + xp), len = u16(x + xp + 2);
+    if (xp + 4 + len > extra_len) throw bad_input("zip.105", at, "extra field runs past its entry");
+    if (id == 0x0001) {
+      const std::byte* v = x + xp + 4;
+      uint64_t left = len;
+      auto take = [&](uint64_t& field) {
+        if (left < 8) throw bad_input("zip.103", at, "zip64 extra field is too short");
+        field = u64(v);
+        v += 8;
+        left -= 8;
+      };
+      if (need_size) take(entry.size);
+      if (need_csize) take(entry.compressed_size);
+      if (need_offset) take(entry.local_header_offset);
+      found64 = true;
     }
-    if ((need_size || need_csize || need_offset) && !found64)
-      throw bad_input("zip.103", {path, entry.name, at}, "sizes flagged as zip64 but no zip64 extra field");
-    if (need_disk && !found64)
-      throw bad_input("zip.102", {path, entry.name, at}, "member on another disk");
-    pos += kCentralSize + name_len + extra_len + comment_len;
+    xp += 4 + len;
+  }
+  if ((need_size || need_csize || need_offset) && !found64)
+    throw bad_input("zip.103", at, "sizes flagged as zip64 but no zip64 extra field");
+  if (need_disk && !found64) throw bad_input("zip.102", at, "member on another disk");
+}
 
-    if (entry.flags & 0x1)
-      throw bad_input("zip.106", {path, entry.name, at}, "encrypted zip members are not supported");
-    if (entry.method != kStored && entry.method != kDeflated)
-      throw bad_input("zip.106", {path, entry.name, at},
-                      "compression method " + std::to_string(entry.method) + " is not supported (only stored and deflate)");
-    if (entry.method == kStored && entry.compressed_size != entry.size)
-      throw bad_input("zip.105", {path, entry.name, at}, "stored member with different compressed and uncompressed sizes");
+// The local header must agree with the directory; its lengths give the data offset.
+void check_local_header(const MappedFile& file, ZipEntry& entry, uint64_t cd_offset) {
+  const std::string& path = file.path();
+  const uint64_t lh = entry.local_header_offset;
+  if (lh > cd_offset || cd_offset - lh < kLocalSize)
+    throw bad_input("zip.107", {path, entry.name, lh}, "local header lies outside the member area");
+  std::byte l[kLocalSize];
+  file.read_at(lh, l);
+  if (u32(l) != kLocalSig) throw bad_input("zip.107", {path, entry.name, lh}, "local header has a bad signature");
+  const uint64_t l_name = u16(l + 26), l_extra = u16(l + 28);
+  if (l_name != entry.name.size())
+    throw bad_input("zip.107", {path, entry.name, lh}, "local header names a different member");
+  if (cd_offset - lh - kLocalSize < l_name + l_extra)
+    throw bad_input("zip.107", {path, entry.name, lh}, "local header runs into the central directory");
+  const std::vector<std::byte> local_name = read_bytes(file, lh + kLocalSize, l_name);
+  if (std::memcmp(local_name.data(), entry.name.data(), l_name) != 0)
+    throw bad_input("zip.107", {path, entry.name, lh}, "local header names a different member");
+  entry.data_offset = lh + kLocalSize + l_name + l_extra;
+  if (entry.compressed_size > cd_offset - entry.data_offset)
+    throw bad_input("zip.108", {path, entry.name, entry.data_offset},
+                    "member data (" + std::to_string(entry.compressed_size) +
+                        " bytes) runs past the end of the member area (truncated archive?)");
+}
 
-    // The local header must agree with the directory; its lengths give the data offset.
-    const uint64_t lh = entry.local_header_offset;
-    if (lh > cd_offset || cd_offset - lh < kLocalSize)
-      throw bad_input("zip.107", {path, entry.name, lh}, "local header lies outside the member area");
-    std::byte l[kLocalSize];
-    file_->read_at(lh, l);
-    if (u32(l) != kLocalSig)
-      throw bad_input("zip.107", {path, entry.name, lh}, "local header has a bad signature");
-    const uint64_t l_name = u16(l + 26), l_extra = u16(l + 28);
-    if (l_name != name_len)
-      throw bad_input("zip.107", {path, entry.name, lh}, "local header names a different member");
-    if (cd_offset - lh - kLocalSize < l_name + l_extra)
-      throw bad_input("zip.107", {path, entry.name, lh}, "local header runs into the central directory");
-    if (read_bytes(*file_, lh + kLocalSize, l_name) != std::vector<std::byte>(c + kCentralSize, c + kCentralSize + name_len))
-      throw bad_input("zip.107", {path, entry.name, lh}, "local header names a different member");
-    entry.data_offset = lh + kLocalSize + l_name + l_extra;
-    if (entry.compressed_size > cd_offset - entry.data_offset)
-      throw bad_input("zip.108", {path, entry.name, entry.data_offset},
-                      "member data (" + std::to_string(entry.compressed_size) +
-                          " bytes) runs past the end of the member area (truncated archive?)");
+// Central directory entry `i`, at `pos` in the directory bytes `cd`; advances `pos`.
+ZipEntry parse_central_entry(const MappedFile& file, const std::vector<std::byte>& cd, const CentralDirectory& dir,
+                             uint64_t i, uint64_t& pos) {
+  const std::string& path = file.path();
+  const uint64_t at = dir.offset + pos;
+  if (dir.size - pos < kCentralSize || u32(cd.data() + pos) != kCentralSig)
+    throw bad_input("zip.105", {path, {}, at}, "central directory entry " + std::to_string(i) + " is malformed");
+  const std::byte* c = cd.data() + pos;
+  ZipEntry entry;
+  entry.flags = u16(c + 8);
+  entry.method = u16(c + 10);
+  entry.crc32 = u32(c + 16);
+  entry.compressed_size = u32(c + 20);
+  entry.size = u32(c + 24);
+  const uint64_t name_len = u16(c + 28), extra_len = u16(c + 30), comment_len = u16(c + 32);
+  const uint64_t start_disk = u16(c + 34);
+  entry.local_header_offset = u32(c + 42);
+  if (dir.size - pos - kCentralSize < name_len + extra_len + comment_len)
+    throw bad_input("zip.105", {path, {}, at}, "central directory entry " + std::to_string(i) + " runs past the directory");
+  entry.name.assign(reinterpret_cast<const char*>(c + kCentralSize), name_len);
+  const ErrorContext where{path, entry.name, at};
+  apply_zip64_extra(entry, c + kCentralSize + name_len, extra_len, start_disk == 0xFFFF, where);
+  pos += kCentralSize + name_len + extra_len + comment_len;
+
+  if (entry.flags & 0x1) throw bad_input("zip.106", where, "encrypted zip members are not supported");
+  if (entry.method != kStored && entry.method != kDeflated)
+    throw bad_input("zip.106", where,
+                    "compression method " + std::to_string(entry.method) + " is not supported (only stored and deflate)");
+  if (entry.method == kStored && entry.compressed_size != entry.size)
+    throw bad_input("zip.105", where, "stored member with different compressed and uncompressed sizes");
+  check_local_header(file, entry, dir.offset);
+  return entry;
+}
+
+}  // namespace
+
+ZipArchive::ZipArchive(std::shared_ptr<const MappedFile> file) : file_(std::move(file)) {
+  const CentralDirectory dir = read_central_directory_location(*file_);
+  const std::vector<std::byte> cd = read_bytes(*file_, dir.offset, dir.size);
+  uint64_t pos = 0;
+  entries_.reserve(dir.count);
+  for (uint64_t i = 0; i < dir.count; ++i) {
+    const uint64_t at = dir.offset + pos;
+    ZipEntry entry = parse_central_entry(*file_, cd, dir, i, pos);
     if (by_name_.count(entry.name))
-      throw bad_input("zip.109", {path, entry.name, at}, "two members have this name");
+      throw bad_input("zip.109", {file_->path(), entry.name, at}, "two members have this name");
     by_name_[entry.name] = entries_.size();
     entries_.push_back(std::move(entry));
   }

@@ -83,10 +83,10 @@ std::vector<uint32_t> zip_member_crcs(const std::vector<ZipMemberSpec>& members,
   return crcs;
 }
 
-FileLayout layout_zip(const std::string& file_name, const std::vector<ZipMemberSpec>& members,
+FileBytePlan layout_zip(const std::string& file_name, const std::vector<ZipMemberSpec>& members,
                       const std::vector<uint32_t>& crcs, const ZipLayoutOptions& options) {
   const uint64_t align = std::max<uint64_t>(options.alignment, 1);
-  FileLayout layout;
+  FileBytePlan layout;
   layout.name = file_name;
   Bytes central;
   uint64_t pos = 0;

@@ -1,5 +1,5 @@
 #pragma once
-// Lays out a zip archive of stored (uncompressed) members as a FileLayout for
+// Lays out a zip archive of stored (uncompressed) members as a FileBytePlan for
 // the streaming layout writer: local headers and small members are byte
 // blocks, tensor data is streamed into place, the central directory is the
 // trailer. Like torch's writer (caffe2 inline_container), each member's data
@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "converters/layout_writer.hpp"
+#include "converters/byte_plan_writer.hpp"
 #include "schema/tensor_source.hpp"
 
 namespace supra::zip {
@@ -36,7 +36,7 @@ std::vector<uint32_t> zip_member_crcs(const std::vector<ZipMemberSpec>& members,
 
 // The archive as a layout. `crcs` may be empty for a dry-run plan (sizes and
 // offsets do not depend on them).
-FileLayout layout_zip(const std::string& file_name, const std::vector<ZipMemberSpec>& members,
+FileBytePlan layout_zip(const std::string& file_name, const std::vector<ZipMemberSpec>& members,
                       const std::vector<uint32_t>& crcs, const ZipLayoutOptions& options = {});
 
 }  // namespace supra::zip

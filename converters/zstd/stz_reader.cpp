@@ -157,21 +157,27 @@ bool has_stz_magic(std::span<const std::byte> head) {
   return head.size() >= 8 && std::memcmp(head.data(), kMagic, 8) == 0;
 }
 
-Checkpoint read_stz(const fs::path& path) {
-  auto file = MappedFile::open(path.string());
-  const std::string name = path.string();
-  const uint64_t size = file->size();
+namespace {
+
+struct StzIndex {
+  json index;
+  uint64_t index_at = 0;  // where the compressed index starts (the end of the data area)
+};
+
+// The header, the footer and the zstd-compressed JSON index they point at.
+StzIndex read_index(const MappedFile& file, const std::string& name) {
+  const uint64_t size = file.size();
   if (size < kHeaderBytes + kFooterBytes)
     throw bad_input("stz.101", {name, {}, 0}, "file is " + std::to_string(size) + " bytes, too small for an archive");
   std::byte header[kHeaderBytes], footer[kFooterBytes];
-  file->read_at(0, header);
+  file.read_at(0, header);
   if (!has_stz_magic(header)) throw bad_input("stz.101", {name, {}, 0}, "not a supra .stz archive (bad magic)");
   uint32_t version;
   std::memcpy(&version, header + 8, 4);
   if (version != kVersion)
     throw bad_input("stz.112", {name, {}, 8}, "archive version " + std::to_string(version) + " is not supported (1)");
   const uint64_t footer_at = size - kFooterBytes;
-  file->read_at(footer_at, footer);
+  file.read_at(footer_at, footer);
   if (std::memcmp(footer + 24, kFooterMagic, 8) != 0)
     throw bad_input("stz.102", {name, {}, footer_at}, "no index footer at the end (truncated or unfinished archive?)");
   const uint64_t index_at = get_u64(footer), index_size = get_u64(footer + 8), index_raw = get_u64(footer + 16);
@@ -179,16 +185,77 @@ Checkpoint read_stz(const fs::path& path) {
     throw bad_input("stz.103", {name, {}, footer_at}, "index location or size is out of bounds");
 
   std::vector<std::byte> frame(static_cast<size_t>(index_size));
-  file->read_at(index_at, frame);
+  file.read_at(index_at, frame);
   std::string text(size_t(index_raw), '\0');
   decompress_frame(frame, std::as_writable_bytes(std::span(text)), {name, {}, index_at}, "stz.104", "stz.104",
                    "stz.104");
-  json index;
   try {
-    index = parse_json_rejecting_duplicates(text);
+    return {parse_json_rejecting_duplicates(text), index_at};
   } catch (const std::exception& e) {
     throw bad_input("stz.105", {name, {}, index_at}, std::string("index is not valid JSON: ") + e.what());
   }
+}
+
+// Name, dtype and shape of one tensor entry; its byte size must fit 64 bits.
+TensorInfo tensor_info_of(const json& t, const ErrorContext& at_index) {
+  const json& name_j = field(t, "name", at_index);
+  if (!name_j.is_string()) throw bad_input("stz.105", at_index, "a tensor name is not a string");
+  TensorInfo info;
+  info.name = name_j.get<std::string>();
+  const ErrorContext where{at_index.file, info.name, at_index.offset};
+  const json& dtype_j = field(t, "dtype", where);
+  const auto dtype = dtype_j.is_string() ? dtype_from_safetensors(dtype_j.get<std::string>()) : std::nullopt;
+  if (!dtype) throw bad_input("stz.106", where, "unknown dtype " + dtype_j.dump());
+  info.dtype = *dtype;
+  const json& shape_j = field(t, "shape", where);
+  if (!shape_j.is_array() || shape_j.size() > 64) throw bad_input("stz.107", where, "shape is not an array of dims");
+  for (const json& d : shape_j) {
+    if (!d.is_number_unsigned() || d.get<uint64_t>() >= kMaxJsonInt)
+      throw bad_input("stz.107", where, "shape holds " + d.dump());
+    info.shape.push_back(d.get<uint64_t>());
+  }
+  uint64_t nbytes = dtype_size(info.dtype);
+  for (uint64_t d : info.shape)
+    if (__builtin_mul_overflow(nbytes, d, &nbytes)) throw bad_input("stz.107", where, "shape overflows 64 bits");
+  return info;
+}
+
+// The frames of one tensor of `nbytes`: inside the data area (before
+// `index_at`), as many as its size needs, none claiming to expand more than
+// zstd can. Every frame also goes to `spans`, to check overlaps across tensors.
+std::vector<Block> block_table(const json& blocks_j, uint64_t nbytes, uint64_t block_bytes, uint64_t index_at,
+                               const ErrorContext& where, std::vector<std::pair<uint64_t, uint64_t>>& spans) {
+  // Rounded up without nbytes + block_bytes - 1, which wraps for sizes near 2^64.
+  const uint64_t n_blocks = nbytes / block_bytes + (nbytes % block_bytes != 0);
+  if (!blocks_j.is_array() || blocks_j.size() != n_blocks)
+    throw bad_input("stz.108", where, "block table has the wrong number of entries (expected " +
+                                          std::to_string(n_blocks) + ")");
+  std::vector<Block> blocks;
+  for (const json& b : blocks_j) {
+    if (!b.is_array() || b.size() != 2) throw bad_input("stz.108", where, "a block entry is not [offset, size]");
+    Block blk{json_uint(b[0], where, "block offset"), json_uint(b[1], where, "block size")};
+    const ErrorContext at_block{where.file, where.tensor, blk.offset};
+    if (blk.offset < kHeaderBytes || blk.offset > index_at || blk.size == 0 || blk.size > index_at - blk.offset)
+      throw bad_input("stz.108", at_block, "block lies outside the data area");
+    // No zstd frame expands more than kMaxZstdRatio: a block claiming more
+    // is refused here, before a reader allocates its decoded size.
+    const uint64_t raw = std::min(block_bytes, nbytes - uint64_t(blocks.size()) * block_bytes);
+    if (raw / kMaxZstdRatio > blk.size)
+      throw bad_input("stz.111", at_block,
+                      "a " + std::to_string(blk.size) + "-byte frame cannot hold a " + std::to_string(raw) +
+                          "-byte block (zstd expands at most " + std::to_string(kMaxZstdRatio) + "x)");
+    blocks.push_back(blk);
+    spans.emplace_back(blk.offset, blk.offset + blk.size);
+  }
+  return blocks;
+}
+
+}  // namespace
+
+Checkpoint read_stz(const fs::path& path) {
+  auto file = MappedFile::open(path.string());
+  const std::string name = path.string();
+  const auto [index, index_at] = read_index(*file, name);
   const ErrorContext at_index{name, {}, index_at};
   const uint64_t block_bytes = json_uint(field(index, "block_bytes", at_index), at_index, "block_bytes");
   if (block_bytes == 0 || block_bytes % 8 || block_bytes > kMaxBlockBytes)
@@ -209,52 +276,15 @@ Checkpoint read_stz(const fs::path& path) {
   std::set<std::string> names;
   std::vector<std::pair<uint64_t, uint64_t>> spans;  // every frame, to check overlaps
   for (const json& t : tensors) {
-    const json& name_j = field(t, "name", at_index);
-    if (!name_j.is_string()) throw bad_input("stz.105", at_index, "a tensor name is not a string");
-    TensorInfo info;
-    info.name = name_j.get<std::string>();
+    TensorInfo info = tensor_info_of(t, at_index);
     const ErrorContext where{name, info.name, index_at};
     if (!names.insert(info.name).second) throw bad_input("stz.113", where, "two tensors have this name");
-    const json& dtype_j = field(t, "dtype", where);
-    const auto dtype = dtype_j.is_string() ? dtype_from_safetensors(dtype_j.get<std::string>()) : std::nullopt;
-    if (!dtype) throw bad_input("stz.106", where, "unknown dtype " + dtype_j.dump());
-    info.dtype = *dtype;
-    const json& shape_j = field(t, "shape", where);
-    if (!shape_j.is_array() || shape_j.size() > 64) throw bad_input("stz.107", where, "shape is not an array of dims");
-    for (const json& d : shape_j) {
-      if (!d.is_number_unsigned() || d.get<uint64_t>() >= kMaxJsonInt)
-        throw bad_input("stz.107", where, "shape holds " + d.dump());
-      info.shape.push_back(d.get<uint64_t>());
-    }
-    uint64_t nbytes = dtype_size(info.dtype);
-    for (uint64_t d : info.shape)
-      if (__builtin_mul_overflow(nbytes, d, &nbytes)) throw bad_input("stz.107", where, "shape overflows 64 bits");
-    const json& transform = field(t, "transform", where);
     const std::string expected_transform = uses_byte_planes(info.dtype) ? "byte_planes" : "none";
+    const json& transform = field(t, "transform", where);
     if (transform != expected_transform)
       throw bad_input("stz.114", where, "transform " + transform.dump() + " is not '" + expected_transform + "'");
-    const json& blocks_j = field(t, "blocks", where);
-    // Rounded up without nbytes + block_bytes - 1, which wraps for sizes near 2^64.
-    const uint64_t n_blocks = nbytes / block_bytes + (nbytes % block_bytes != 0);
-    if (!blocks_j.is_array() || blocks_j.size() != n_blocks)
-      throw bad_input("stz.108", where, "block table has the wrong number of entries (expected " +
-                                            std::to_string(n_blocks) + ")");
-    std::vector<Block> blocks;
-    for (const json& b : blocks_j) {
-      if (!b.is_array() || b.size() != 2) throw bad_input("stz.108", where, "a block entry is not [offset, size]");
-      Block blk{json_uint(b[0], where, "block offset"), json_uint(b[1], where, "block size")};
-      if (blk.offset < kHeaderBytes || blk.offset > index_at || blk.size == 0 || blk.size > index_at - blk.offset)
-        throw bad_input("stz.108", {name, info.name, blk.offset}, "block lies outside the data area");
-      // No zstd frame expands more than kMaxZstdRatio: a block claiming more
-      // is refused here, before a reader allocates its decoded size.
-      const uint64_t raw = std::min(block_bytes, nbytes - uint64_t(blocks.size()) * block_bytes);
-      if (raw / kMaxZstdRatio > blk.size)
-        throw bad_input("stz.111", {name, info.name, blk.offset},
-                        "a " + std::to_string(blk.size) + "-byte frame cannot hold a " + std::to_string(raw) +
-                            "-byte block (zstd expands at most " + std::to_string(kMaxZstdRatio) + "x)");
-      blocks.push_back(blk);
-      spans.emplace_back(blk.offset, blk.offset + blk.size);
-    }
+    std::vector<Block> blocks =
+        block_table(field(t, "blocks", where), info.nbytes(), block_bytes, index_at, where, spans);
     ckpt.tensors.push_back(std::make_shared<StzTensorSource>(std::move(info), file, std::move(blocks), block_bytes,
                                                              expected_transform == "byte_planes"));
   }

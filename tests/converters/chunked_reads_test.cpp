@@ -80,7 +80,7 @@ TEST(ZipCrcPieces, CorruptByteInAnyPieceIsCaught) {
     OutputTransaction tx(dir.path(), false);
     WriteReport report;
     const std::vector<zip::ZipMemberSpec> members{{"a/data/0", {}, t}};
-    write_layouts(tx, {zip::layout_zip("t.zip", members, zip::zip_member_crcs(members, 2), {})}, {}, report);
+    write_byte_plans(tx, {zip::layout_zip("t.zip", members, zip::zip_member_crcs(members, 2), {})}, {}, report);
     tx.commit();
   }
   const auto good = test::read_file_bytes(dir / "t.zip");

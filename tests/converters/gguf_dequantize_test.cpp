@@ -1,5 +1,5 @@
 // Dequantizers against blocks built by hand from the block layouts of
-// ggml-common.h (formats.md §2.6): each test chooses scales, mins and quants,
+// ggml's src/ggml-common.h: each test chooses scales, mins and quants,
 // packs them the way the spec says, and computes every expected float
 // element by element from the spec's formula. Values are chosen so every
 // expected float is exact.
@@ -237,7 +237,7 @@ TEST(GgufDequantize, Q8_K) {
 }
 
 TEST(GgufDequantize, TypeTableMatchesTheSpec) {
-  // formats.md §2.5.
+  // ggml's type traits (ggml/src/ggml.c type_traits: block size, bytes).
   struct Row { uint32_t id; const char* name; uint32_t blk, bytes; };
   for (const Row& r : {Row{0, "F32", 1, 4}, Row{1, "F16", 1, 2}, Row{2, "Q4_0", 32, 18}, Row{3, "Q4_1", 32, 20},
                        Row{6, "Q5_0", 32, 22}, Row{7, "Q5_1", 32, 24}, Row{8, "Q8_0", 32, 34}, Row{10, "Q2_K", 256, 84},

@@ -1,5 +1,5 @@
 // GGUF reader: files are assembled byte by byte here (independently of the
-// writer) following formats.md §2.2, then parsed. Every malformed case
+// writer) following ggml's docs/gguf.md "File Structure", then parsed. Every malformed case
 // asserts its own error id.
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-// GGUF writer: the byte-exact minimal file of formats.md §7.4, alignment and
+// GGUF writer: the byte-exact minimal file that ggml's docs/gguf.md "File Structure" defines, alignment and
 // padding, determinism, Q8_0 against an independent quantizer, and round
 // trips (safetensors -> gguf -> safetensors, gguf -> gguf).
 #include <gtest/gtest.h>
@@ -27,7 +27,7 @@ void write_with_kvs(const Checkpoint& ckpt, std::vector<GgufKV> kvs, const std::
   GgufOutput layout = layout_gguf(ckpt, std::move(kvs), out, options);
   OutputTransaction tx(gguf().output_folder(out), false);
   WriteReport report;
-  write_layouts(tx, {layout.file}, WriteOptions{}, report);
+  write_byte_plans(tx, {layout.file}, WriteOptions{}, report);
   tx.commit();
 }
 
@@ -41,7 +41,7 @@ TEST(GgufWriter, MinimalFileIsByteExact) {
   test::TempDir dir;
   const auto ckpt = one_tensor(test::make_tensor_from_floats("a", DType::F32, {2}, {1.0f, 2.0f}));
   write_with_kvs(ckpt, {{"general.architecture", GgufValue::string("llama")}}, dir / "m.gguf");
-  // formats.md §7.4, field by field.
+  // ggml docs/gguf.md "File Structure", field by field.
   std::vector<uint8_t> want;
   auto put = [&](std::initializer_list<uint8_t> b) { want.insert(want.end(), b); };
   auto text = [&](const char* s) { want.insert(want.end(), s, s + std::strlen(s)); };
@@ -69,7 +69,7 @@ TEST(GgufWriter, MinimalFileIsByteExact) {
 }
 
 TEST(GgufWriter, Q8_0TestVector) {
-  // formats.md §7.4: x[k] = k - 16 -> d = 0x3008, qs[0] = -127, qs[16] = 0.
+  // ggml's quantize_row_q8_0 on x[k] = k - 16 -> d = 0x3008, qs[0] = -127, qs[16] = 0.
   float x[32];
   for (int k = 0; k < 32; ++k) x[k] = float(k - 16);
   std::byte block[34];

@@ -1,13 +1,13 @@
 // The re-layout plan on the built-in demo model (GQA: 4 heads, 2 kv heads):
 // HF -> Meta / open_lm / GGUF -> HF is bit for bit, each target's tensors are
-// where formats.md says, and every unmatched or missing tensor is reported.
+// where docs/conventions.md says, and every unmatched or missing tensor is reported.
 #include <gtest/gtest.h>
 
 #include <map>
 
-#include "converters/layout/convert_layout.hpp"
-#include "converters/layout/layout_ops.hpp"
-#include "converters/layout/meta_shards.hpp"
+#include "schema/relayout/convert_layout.hpp"
+#include "schema/relayout/layout_ops.hpp"
+#include "converters/relayout/meta_shards.hpp"
 #include "schema/demo_model.hpp"
 #include "schema/error.hpp"
 #include "tests/test_util.hpp"
@@ -245,7 +245,7 @@ TEST(MetaShards, MismatchedShardsAreReported) {
 
 // GPT-2 and GPT-NeoX against a test-only "canonical" convention that names
 // every role directly: unpacking c_attn / query_key_value must give the q, k,
-// v matrices formats.md §4.4 / §4.5 describe.
+// v matrices of HF's modeling_gpt2.py (Conv1D c_attn) / modeling_gpt_neox.py (per-head interleaved query_key_value).
 Convention canonical_convention(const std::string& arch) {
   nlohmann::json tensors = nlohmann::json::object();
   for (const auto& t : find_architecture(arch).tensors)

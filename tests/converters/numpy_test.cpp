@@ -48,7 +48,7 @@ TEST(NumpyReader, MalformedFilesHaveDistinctIds) {
   EXPECT_EQ(error_id([] { read("bad_crc.npz"); }), "zip.110");
 }
 
-// formats.md 7.4: float32 (2, 3) -> 93 4E 55 4D 50 59 01 00 76 00, the dict,
+// numpy/lib/format.py (NEP 1, format version 1.0): float32 (2, 3) -> 93 4E 55 4D 50 59 01 00 76 00, the dict,
 // 58 spaces, newline; data at byte 128.
 TEST(NpyHeader, MatchesTheTestVector) {
   const auto h = numpy::make_npy_header(DType::F32, {2, 3}, "x");

@@ -28,7 +28,7 @@ void append(std::vector<std::byte>& out, const std::string& s) {
   for (char c : s) out.push_back(std::byte(c));
 }
 
-// formats.md 7.4: CPython's protocol-2 pickle of OrderedDict(w = float32
+// pickletools.dis of CPython's protocol-2 pickle of OrderedDict(w = float32
 // (2, 3) tensor on storage "0"), opcode by opcode.
 TEST(PytorchPickler, MatchesTheCPythonTestVector) {
   std::vector<std::byte> want = bytes_of({0x80, 2});

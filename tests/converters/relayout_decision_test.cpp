@@ -8,8 +8,8 @@
 #include <fstream>
 
 #include "converters/format.hpp"
-#include "converters/layout/convert_layout.hpp"
-#include "converters/layout/layout_pipeline.hpp"
+#include "schema/relayout/convert_layout.hpp"
+#include "converters/relayout/layout_pipeline.hpp"
 #include "schema/demo_model.hpp"
 #include "schema/error.hpp"
 #include "tests/test_util.hpp"

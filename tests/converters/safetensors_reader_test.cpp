@@ -1,6 +1,6 @@
 // The safetensors reader against one malformed file per rule (README ids
 // safetensors.101..118 and 201..206), and the edge cases the reference
-// implementation accepts (formats.md §1.2, §7.4).
+// implementation accepts (safetensors tensor.rs read_metadata / Metadata::validate).
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -396,7 +396,7 @@ TEST(SafetensorsReaderAccepts, WhitespacePaddedHeader) {
 TEST(SafetensorsReaderAccepts, UnpaddedSixtyByteHeader) {
   test::TempDir dir;
   const std::string header = R"({"test":{"dtype":"I32","shape":[2,2],"data_offsets":[0,16]}})";
-  ASSERT_EQ(header.size(), 60u);  // formats.md §7.4
+  ASSERT_EQ(header.size(), 60u);  // 8-byte length + the 52-byte JSON, padded to 8
   const int32_t values[4] = {1, -2, 3, 1 << 30};
   std::string data(16, '\0');
   std::memcpy(data.data(), values, 16);

@@ -1,4 +1,4 @@
-// The safetensors writer: exact bytes (formats.md §1.3 / §7.4), canonical
+// The safetensors writer: exact bytes (safetensors tensor.rs prepare / serialize), canonical
 // ordering and padding, determinism, sharding and the index file.
 #include <gtest/gtest.h>
 
@@ -35,7 +35,7 @@ uint64_t u64_at(const std::vector<std::byte>& b, size_t at) {
   return v;
 }
 
-// F32 0..5, little-endian, as listed in formats.md §7.4.
+// F32 0..5, little-endian, as safetensors' README "Format" lays them out.
 const unsigned char kZeroToFive[24] = {0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x80, 0x3F, 0x00, 0x00, 0x00, 0x40,
                                        0x00, 0x00, 0x40, 0x40, 0x00, 0x00, 0x80, 0x40, 0x00, 0x00, 0xA0, 0x40};
 

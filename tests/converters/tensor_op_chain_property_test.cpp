@@ -19,7 +19,7 @@
 #include "converters/gguf/dequantize.hpp"
 #include "converters/gguf/ggml_types.hpp"
 #include "converters/gguf/quantize.hpp"
-#include "converters/layout/layout_ops.hpp"
+#include "schema/relayout/layout_ops.hpp"
 #include "schema/mapped_file.hpp"
 #include "schema/strided_tensor_source.hpp"
 #include "tests/converters/reference_tensor_ops.hpp"

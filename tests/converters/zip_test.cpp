@@ -22,7 +22,7 @@ std::vector<std::byte> text(const std::string& s) {
 fs::path write_zip(const test::TempDir& dir, const std::vector<ZipMemberSpec>& members, ZipLayoutOptions o) {
   OutputTransaction tx(dir.path(), false);
   WriteReport report;
-  write_layouts(tx, {layout_zip("t.zip", members, zip_member_crcs(members, 2), o)}, {}, report);
+  write_byte_plans(tx, {layout_zip("t.zip", members, zip_member_crcs(members, 2), o)}, {}, report);
   tx.commit();
   return dir / "t.zip";
 }

@@ -1,5 +1,5 @@
 """GGUF interop without ggml: this script writes a GGUF file with struct +
-numpy (layout of formats.md section 2.2), including quantized tensors whose
+numpy (the layout of ggml docs/gguf.md "File Structure"), including quantized tensors whose
 expected f32 values it computes itself (vectorized numpy, float32 arithmetic
 in ggml's order). Then:
   1. `supra inspect --json --stats` must report the KVs, reversed shapes and

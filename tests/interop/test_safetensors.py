@@ -24,7 +24,7 @@ NAME_TO_DTYPE = {v: k for k, v in DTYPE_TO_NAME.items()}
 # Same-width integer views for bitwise comparison (NaN == NaN, -0 != +0).
 BITS = {torch.float64: torch.int64, torch.float32: torch.int32, torch.float16: torch.int16,
         torch.bfloat16: torch.int16}
-# Reference writer order (formats.md §1.3) for the dtypes used here.
+# Reference writer order (safetensors tensor.rs prepare: by dtype, descending, then name) for the dtypes used here.
 RANK = ["I64", "F64", "F32", "I32", "BF16", "F16", "I16", "I8", "U8", "BOOL"]
 
 passed = 0
@@ -41,7 +41,7 @@ def check(ok, what):
         print(f"FAIL  {what}")
 
 
-# ---- an independent writer (formats.md §1.1) ---------------------------------
+# ---- an independent writer (safetensors README "Format") ---------------------------------
 
 def tensor_bytes(t):
     t = t.contiguous()
@@ -206,7 +206,7 @@ def main():
         out = convert_and_compare(tmp, src, tensors, metadata, "sharded", ["--max-shard-size", "4KB"], lambda t: t)
         if out:
             # huggingface_hub's rule: greedy in state-dict order, a tensor over
-            # the limit alone in its shard (formats.md §1.5).
+            # the limit alone in its shard (transformers modeling_utils shard_checkpoint).
             groups, size = [[]], 0
             for name, t in tensors.items():
                 n = t.numel() * t.element_size()

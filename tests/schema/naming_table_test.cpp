@@ -42,7 +42,7 @@ TEST(NamingTable, BuiltInTablesLoad) {
 }
 
 TEST(NamingTable, OpenLmW3IsDownAndMetaW3IsUp) {
-  // formats.md pitfall 15, as data.
+  // open_lm/model.py SwiGLU: w12 = [gate; up], w3 = down; Meta's w3 = up.
   EXPECT_EQ(find_convention("open_lm").find("ffn_down.weight")->name, "layers.{bid}.feed_forward.w3.weight");
   EXPECT_EQ(find_convention("meta").find("ffn_up.weight")->name, "layers.{bid}.feed_forward.w3.weight");
   const ConventionEntry* w12 = find_convention("open_lm").find("ffn_gate_up.weight");

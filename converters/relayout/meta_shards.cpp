@@ -1,8 +1,8 @@
-#include "converters/layout/meta_shards.hpp"
+#include "converters/relayout/meta_shards.hpp"
 
 #include <set>
 
-#include "converters/layout/layout_ops.hpp"
+#include "schema/relayout/layout_ops.hpp"
 #include "schema/error.hpp"
 #include "schema/naming_table.hpp"
 

@@ -1,4 +1,4 @@
-#include "converters/layout_writer.hpp"
+#include "converters/byte_plan_writer.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -74,7 +74,7 @@ struct Job {
   int fd;
   std::mutex* file_lock;
   const std::string* file;
-  const FileLayout::Placement* placement;
+  const FileBytePlan::Placement* placement;
 };
 
 void write_one(const Job& job, const WriteOptions& options, std::vector<std::byte>& buffer,
@@ -112,7 +112,7 @@ void write_one(const Job& job, const WriteOptions& options, std::vector<std::byt
 
 }  // namespace
 
-uint64_t predicted_peak_memory(const std::vector<FileLayout>& files, int threads) {
+uint64_t predicted_peak_memory(const std::vector<FileBytePlan>& files, int threads) {
   uint64_t headers = 0;
   bool any_cast = false;
   for (const auto& f : files) {
@@ -126,7 +126,7 @@ uint64_t predicted_peak_memory(const std::vector<FileLayout>& files, int threads
   return headers + per_thread * uint64_t(std::max(threads, 1));
 }
 
-WritePlan plan_from_layouts(const std::vector<FileLayout>& files, int threads) {
+WritePlan plan_from_byte_plans(const std::vector<FileBytePlan>& files, int threads) {
   WritePlan plan;
   for (const auto& f : files) {
     plan.files.push_back(f.name);
@@ -141,7 +141,7 @@ WritePlan plan_from_layouts(const std::vector<FileLayout>& files, int threads) {
   return plan;
 }
 
-void write_layouts(OutputTransaction& tx, const std::vector<FileLayout>& files,
+void write_byte_plans(OutputTransaction& tx, const std::vector<FileBytePlan>& files,
                    const WriteOptions& options, WriteReport& report) {
   std::vector<Job> jobs;
   std::deque<std::mutex> file_locks;  // one per output file (a deque: mutexes do not move)

@@ -1,5 +1,5 @@
 #pragma once
-// The shared back end of every writer whose file layout is known before any
+// The shared back end of every writer whose files' bytes are planned before any
 // tensor is read (safetensors, GGUF, npy): each file is a header plus tensors
 // at fixed offsets. Tensors are streamed in bounded chunks by N threads with
 // positional writes; bytes that sit unchanged in an input file are copied
@@ -13,7 +13,9 @@
 
 namespace supra {
 
-struct FileLayout {
+// Where every byte of one output file comes from. ("Layout" in this project
+// is a naming convention, --layout: schema/relayout, converters/relayout.)
+struct FileBytePlan {
   std::string name;                // relative to the output folder
   std::vector<std::byte> header;   // written at offset 0
   struct Placement {
@@ -34,21 +36,21 @@ struct FileLayout {
 
 // Chunk size of streamed reads: also the unit of peak-memory predictions.
 inline constexpr uint64_t kStreamChunkBytes = 8ull << 20;
-// Chunk size of write_layouts' read -> cast -> pwrite loop. Small enough that
+// Chunk size of write_byte_plans' read -> cast -> pwrite loop. Small enough that
 // a worker's input and output chunks stay in its L2 cache: 8 MiB chunks made
 // the kernel's copies in and out of user memory run from DRAM and the cast
 // convert 3x slower (bench/RESULTS.md).
 inline constexpr uint64_t kWriteChunkBytes = 256ull << 10;
 
-// Predicted peak of the buffers write_layouts allocates.
-uint64_t predicted_peak_memory(const std::vector<FileLayout>& files, int threads);
+// Predicted peak of the buffers write_byte_plans allocates.
+uint64_t predicted_peak_memory(const std::vector<FileBytePlan>& files, int threads);
 
 // Writes `files` through `tx` (not committed here). Cast statistics and byte
 // counts go to `report`.
-void write_layouts(OutputTransaction& tx, const std::vector<FileLayout>& files,
-                   const WriteOptions& options, WriteReport& report);
+void write_byte_plans(OutputTransaction& tx, const std::vector<FileBytePlan>& files, const WriteOptions& options,
+                      WriteReport& report);
 
-// Turns layouts into the plan a --dry-run prints.
-WritePlan plan_from_layouts(const std::vector<FileLayout>& files, int threads);
+// Turns byte plans into the plan a --dry-run prints.
+WritePlan plan_from_byte_plans(const std::vector<FileBytePlan>& files, int threads);
 
 }  // namespace supra

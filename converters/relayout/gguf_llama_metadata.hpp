@@ -1,6 +1,6 @@
 #pragma once
 // The model KVs llama.cpp needs for a GGUF of a Llama-family model
-// (formats.md §2.8), produced from a ModelSpec, in the typed JSON form the
+// (llama.cpp src/llama-model.cpp load_hparams; docs/gguf.md), produced from a ModelSpec, in the typed JSON form the
 // GGUF writer reads from Checkpoint::format_metadata["gguf"]:
 //   [{"key": "llama.block_count", "type": "u32", "value": 2}, ...]
 // Types are exact (llama.cpp rejects a u64 where it expects u32): counts u32,

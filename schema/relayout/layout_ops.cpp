@@ -1,4 +1,4 @@
-#include "converters/layout/layout_ops.hpp"
+#include "schema/relayout/layout_ops.hpp"
 
 #include <algorithm>
 #include <cstring>

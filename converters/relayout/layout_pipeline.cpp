@@ -1,4 +1,4 @@
-#include "converters/layout/layout_pipeline.hpp"
+#include "converters/relayout/layout_pipeline.hpp"
 
 #include <algorithm>
 #include <fstream>
@@ -8,8 +8,8 @@
 
 #include "converters/gguf/gguf_reader.hpp"
 #include "converters/json_strict.hpp"
-#include "converters/layout/convert_layout.hpp"
-#include "converters/layout/gguf_llama_metadata.hpp"
+#include "schema/relayout/convert_layout.hpp"
+#include "converters/relayout/gguf_llama_metadata.hpp"
 #include "converters/tokenizer/hf_tokenizer_to_gguf.hpp"
 #include "schema/error.hpp"
 #include "tokenizer/hf_tokenizer_writer.hpp"
@@ -85,7 +85,7 @@ void set_gguf_model_kvs(LayoutResult& r, const Checkpoint& source, const fs::pat
     for (auto& kv : hf_tokenizer_to_gguf_kvs(input, r.spec.vocab)) kvs.push_back(std::move(kv));
     has_tokenizer = true;
   }
-  // llama.cpp needs tokenizer.ggml.model; "none" loads a vocab-less model (formats.md §2.9).
+  // llama.cpp needs tokenizer.ggml.model; "none" loads a vocab-less model (llama.cpp src/llama-vocab.cpp load).
   if (!has_tokenizer) kvs.push_back({{"key", "tokenizer.ggml.model"}, {"type", "string"}, {"value", "none"}});
   r.checkpoint.format_metadata["gguf"] = std::move(kvs);
 }

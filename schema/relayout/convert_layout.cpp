@@ -1,10 +1,10 @@
-#include "converters/layout/convert_layout.hpp"
+#include "schema/relayout/convert_layout.hpp"
 
 #include <algorithm>
 #include <map>
 #include <set>
 
-#include "converters/layout/layout_ops.hpp"
+#include "schema/relayout/layout_ops.hpp"
 #include "schema/canonical_model.hpp"
 #include "schema/error.hpp"
 
@@ -152,17 +152,10 @@ TensorPtr apply_rope(TensorPtr t, RopeRole role, RopeLayout from, RopeLayout to,
   return permute_rope_halves_to_pairs(t, heads, t->name());
 }
 
-}  // namespace
-
-Checkpoint convert_layout(const Checkpoint& in, const ModelSpec& spec, const Convention& from, const Convention& to) {
-  const Architecture& arch = find_architecture(spec.architecture);
-  for (const Convention* c : {&from, &to})
-    if (!covers(*c, arch.name))
-      throw bad_input("layout.008", {first_file(in), {}, {}},
-                      "convention '" + c->name + "' does not cover architecture '" + arch.name + "'");
-  const std::string file = first_file(in);
-
-  // 1. Source names -> canonical tensors.
+// 1. Source names -> canonical tensors, refusing names the convention does
+// not know, tensors of another architecture and tensors present twice.
+std::map<Key, Canonical> to_canonical(const Checkpoint& in, const ModelSpec& spec, const Architecture& arch,
+                                      const Convention& from, const std::string& file) {
   NameResolver resolver(from, spec.layers);
   std::map<Key, Canonical> canon;
   std::vector<std::string> unmatched, duplicates, foreign;
@@ -196,8 +189,13 @@ Checkpoint convert_layout(const Checkpoint& in, const ModelSpec& spec, const Con
                         "': " + list_names(foreign) + foreign_hint(foreign));
   if (!duplicates.empty())
     throw bad_input("layout.003", {file, {}, {}}, "tensor(s) present under two names: " + list_names(duplicates));
+  return canon;
 
-  // 2. Into rotate-half order, and check every shape against the spec.
+}
+
+// 2. Into rotate-half order, and check every shape against the spec.
+void rotate_and_check_shapes(std::map<Key, Canonical>& canon, const ModelSpec& spec, const Architecture& arch,
+                             const Convention& from, const std::string& file) {
   const RopeLayout source_rope = effective_rope(from, spec);
   std::vector<std::string> wrong_shapes;
   for (auto& [key, c] : canon) {
@@ -213,7 +211,11 @@ Checkpoint convert_layout(const Checkpoint& in, const ModelSpec& spec, const Con
   if (!wrong_shapes.empty())
     throw bad_input("layout.005", {file, {}, {}}, "shape(s) do not match the model config: " + list_names(wrong_shapes));
 
-  // 3. Tied tensors, then everything required must be there.
+}
+
+// 3. Tied tensors, then everything required must be there.
+void tie_and_check_complete(std::map<Key, Canonical>& canon, const ModelSpec& spec, const Architecture& arch,
+                            const Convention& from, const std::string& file) {
   std::vector<std::string> missing;
   for (const auto& at : arch.tensors) {
     for (uint64_t l = 0; l < (at.per_layer ? spec.layers : 1); ++l) {
@@ -242,7 +244,11 @@ Checkpoint convert_layout(const Checkpoint& in, const ModelSpec& spec, const Con
                         "': " + list_names(missing));
   if (spec.supra) check_supra_layers(canon, spec, from, file);
 
-  // 4. Canonical -> target, in architecture order (globals, then layer by layer).
+}
+
+// 4. Canonical -> target, in architecture order (globals, then layer by layer).
+Checkpoint from_canonical(const Checkpoint& in, const std::map<Key, Canonical>& canon, const ModelSpec& spec,
+                          const Architecture& arch, const Convention& to, const std::string& file) {
   const RopeLayout target_rope = effective_rope(to, spec);
   auto entry_for = [&](const std::string& id) -> const ConventionEntry* {
     for (const auto& e : to.entries)
@@ -290,6 +296,21 @@ Checkpoint convert_layout(const Checkpoint& in, const ModelSpec& spec, const Con
   if (!incomplete.empty())
     throw bad_input("layout.007", {file, {}, {}}, "fused tensor(s) with parts missing: " + list_names(incomplete));
   return out;
+}
+
+}  // namespace
+
+Checkpoint convert_layout(const Checkpoint& in, const ModelSpec& spec, const Convention& from, const Convention& to) {
+  const Architecture& arch = find_architecture(spec.architecture);
+  for (const Convention* c : {&from, &to})
+    if (!covers(*c, arch.name))
+      throw bad_input("layout.008", {first_file(in), {}, {}},
+                      "convention '" + c->name + "' does not cover architecture '" + arch.name + "'");
+  const std::string file = first_file(in);
+  std::map<Key, Canonical> canon = to_canonical(in, spec, arch, from, file);
+  rotate_and_check_shapes(canon, spec, arch, from, file);
+  tie_and_check_complete(canon, spec, arch, from, file);
+  return from_canonical(in, canon, spec, arch, to, file);
 }
 
 const Convention* best_matching_convention(const Checkpoint& ckpt, const std::string& architecture) {

@@ -1,7 +1,7 @@
-// Re-layout ops: the hd = 8 RoPE vectors of formats.md §7.4 row by row, and
+// Re-layout ops: the hd = 8 RoPE row orders of convert_hf_to_gguf.py's permute and HF's convert_llama_weights_to_hf.py, row by row, and
 // property tests (permute∘unpermute = id, split∘concat = id) on random
 // tensors, read whole and in odd-sized chunks at odd offsets.
-#include "converters/layout/layout_ops.hpp"
+#include "schema/relayout/layout_ops.hpp"
 
 #include <gtest/gtest.h>
 
@@ -44,7 +44,7 @@ void expect_chunked_reads_agree(const TensorPtr& t, uint64_t chunk) {
 }
 
 TEST(LayoutOps, RopeHd8MetaToHfRowByRow) {
-  // formats.md §7.4: HF row k takes Meta row [0,2,4,6,1,3,5,7][k].
+  // convert_llama_weights_to_hf.py permute: HF row k takes Meta row [0,2,4,6,1,3,5,7][k].
   const TensorPtr meta = row_tagged(8, 3);
   const auto hf = floats(permute_rope_pairs_to_halves(meta, 1, "q"));
   const int expected[8] = {0, 2, 4, 6, 1, 3, 5, 7};
@@ -53,7 +53,7 @@ TEST(LayoutOps, RopeHd8MetaToHfRowByRow) {
 }
 
 TEST(LayoutOps, RopeHd8HfToGgufRowByRow) {
-  // formats.md §7.4: GGUF row k takes HF row [0,4,1,5,2,6,3,7][k].
+  // convert_hf_to_gguf.py LlamaModel.permute: GGUF row k takes HF row [0,4,1,5,2,6,3,7][k].
   const TensorPtr hf = row_tagged(8, 3);
   const auto gguf = floats(permute_rope_halves_to_pairs(hf, 1, "q"));
   const int expected[8] = {0, 4, 1, 5, 2, 6, 3, 7};

@@ -1,4 +1,4 @@
-#include "converters/layout/gguf_llama_metadata.hpp"
+#include "converters/relayout/gguf_llama_metadata.hpp"
 
 #include <limits>
 

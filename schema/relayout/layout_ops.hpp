@@ -15,7 +15,7 @@ namespace supra {
 // tensor's rows are its elements). `rows` must be a permutation.
 TensorPtr permute_rows(TensorPtr input, std::vector<uint64_t> rows, std::string name);
 
-// RoPE row orders within each head of a q or k projection (formats.md §2.11, §4.2):
+// RoPE row orders within each head of a q or k projection (llama.cpp convert_hf_to_gguf.py LlamaModel.permute; docs/conventions.md):
 // rotate-half (HF) row h*hd + j*(hd/2) + i  <->  interleaved (Meta, GGUF) row h*hd + 2i + j.
 std::vector<uint64_t> rope_halves_to_pairs_rows(uint64_t rows, uint64_t n_heads);
 std::vector<uint64_t> rope_pairs_to_halves_rows(uint64_t rows, uint64_t n_heads);
