@@ -184,6 +184,11 @@ def main():
         r = supra("logits", DEMO, "--prompt", prompt, "--tokens", "[1]", "--out", out)
         check("--prompt with --tokens: usage error (exit 2)", r.returncode == 2, r.stderr)
 
+        r = supra("validate", DEMO, gguf, "--prompt", prompt, "--json")
+        rep = json.loads(r.stdout) if r.stdout.startswith("{") else {}
+        check(f"validate DEMO demo.gguf --prompt: one sequence of the prompt's {len(ids)} ids",
+              r.returncode == 0 and rep.get("logits", {}).get("positions") == len(ids), r.stderr.strip())
+
         # validate A B --text F runs both models on the perplexity windows.
         r = supra("validate", DEMO, gguf, "--text", HELDOUT_TEXT, "--ctx", 128, "--json")
         rep = json.loads(r.stdout) if r.stdout.startswith("{") else {}
