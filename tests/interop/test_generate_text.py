@@ -6,7 +6,7 @@
   (node-llama-cpp, its own tokenizer and sampler at temperature 0) on supra's
   f32 GGUF of the model, token for token, for several prompts;
 - the text streamed to stdout is the decoding of the new ids (GPT-2 byte
-  alphabet decoded here);
+  alphabet decoded here); generation stops at the tokenizer's EOS;
 - sampling: a seed gives the same tokens every run and other seeds others;
   every token drawn with --top-k / --top-p lies in the support a numpy
   implementation of the filters computes from PyTorch reference logits
@@ -16,6 +16,7 @@
 usage: test_generate_text.py PATH_TO_SUPRA"""
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -123,6 +124,21 @@ def main():
             text = b"".join(table[t] for t in want["new"]).decode("utf-8", errors="replace")
             same = r.returncode == 0 and r.stdout == text + "\n"
             check(f"streamed text of {prompt!r} = the new ids decoded", same, "" if same else f"{r.stdout!r} vs {text!r}")
+
+        # EOS ends generation: a copy of the model whose tokenizer_config names llama.cpp's 4th greedy token as EOS.
+        stop = llama[0]["new"][3]
+        vocab = {i: tok for tok, i in json.load(open(os.path.join(DEMO, "tokenizer.json")))["model"]["vocab"].items()}
+        eos_model = os.path.join(tmp, "eos_model")
+        shutil.copytree(DEMO, eos_model)
+        config = json.load(open(os.path.join(eos_model, "tokenizer_config.json")))
+        config["eos_token"] = vocab[stop]
+        json.dump(config, open(os.path.join(eos_model, "tokenizer_config.json"), "w"))
+        r = supra("generate", eos_model, "--prompt", PROMPTS[0], "--max-new", max_new, "--json")
+        got = json.loads(r.stdout) if r.returncode == 0 else {}
+        want = llama[0]["new"][:llama[0]["new"].index(stop) + 1]
+        check(f"EOS = token {stop}: generation stops right after it ({len(want)} ids) and says so",
+              got.get("new") == want and got.get("stopped_at_eos") is True,
+              "" if got.get("new") == want else f"{got} {r.stderr}")
 
         # Sampling: reproducible with --seed, different across seeds.
         prompt = PROMPTS[0]
