@@ -20,6 +20,7 @@ void add_validate_command(CLI::App& app, Action& action);
 void add_diff_command(CLI::App& app, Action& action);
 void add_logits_command(CLI::App& app, Action& action);
 void add_generate_command(CLI::App& app, Action& action);
+void add_perplexity_command(CLI::App& app, Action& action);
 void add_linearize_command(CLI::App& app, Action& action);
 void add_tokenize_commands(CLI::App& app, Action& action);  // tokenize, detokenize
 

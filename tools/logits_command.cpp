@@ -1,4 +1,4 @@
-// supra logits MODEL [--tokens F] --out OUT.npy [--positions all|last]
+// supra logits MODEL [--tokens F | --text F | --prompt S] --out OUT.npy [--positions all|last]
 //   [--precision f32|f64] [--dump-hidden OUT.npz|OUT.h5] [--threads N] ...
 #include <fmt/format.h>
 

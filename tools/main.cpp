@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   supra::cli::add_diff_command(app, action);
   supra::cli::add_logits_command(app, action);
   supra::cli::add_generate_command(app, action);
+  supra::cli::add_perplexity_command(app, action);
   supra::cli::add_linearize_command(app, action);
   supra::cli::add_tokenize_commands(app, action);
   try {

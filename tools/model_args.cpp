@@ -4,6 +4,8 @@
 
 #include "converters/open_model.hpp"
 #include "schema/error.hpp"
+#include "tools/model_tokenizer.hpp"
+#include "tools/text_input.hpp"
 
 namespace supra::cli {
 
@@ -18,7 +20,8 @@ void add_model_options(CLI::App& cmd, ModelArgs& a) {
                  "integers, or inline JSON such as '[1, 2, 3]'");
   auto* random = cmd.add_option("--random-tokens", a.random_tokens, "Draw this many random ids instead (see --seed)");
   random->excludes(cmd.get_option("--tokens"));
-  cmd.add_option("--seed", a.seed, "Seed of the random ids (default 0)");
+  add_text_options(cmd, a.text_file, a.prompt, {cmd.get_option("--tokens"), random});
+  cmd.add_option("--seed", a.seed, "Seed of the random ids, and of sampling in generate (default 0)");
   cmd.add_option("--precision", a.precision, "Activations and accumulation: f32 (default) or f64")
       ->check(CLI::IsMember({"f32", "f64"}));
   cmd.add_option("--threads", a.threads, "Worker threads (default: all cores; results do not depend on it)")
@@ -47,10 +50,13 @@ validate::Precision precision_of(const ModelArgs& a) {
 
 validate::TokenBatch choose_tokens(const ModelArgs& a, uint64_t vocab, const std::string& command) {
   if (!a.tokens.empty()) return validate::read_tokens(a.tokens);
+  if (has_text_input(a)) return text_tokens(load_model_tokenizer(a.model), a.text_file, a.prompt);
   if (a.random_tokens) return validate::random_tokens(*a.random_tokens, a.seed, vocab);
   validate::TokenBatch b = validate::random_tokens(kDefaultTokenCount, a.seed, vocab);
   fmt::print(stderr, "supra {}: no --tokens given; using {}\n", command, b.source);
   return b;
 }
+
+bool has_text_input(const ModelArgs& a) { return !a.text_file.empty() || a.prompt.has_value(); }
 
 }  // namespace supra::cli

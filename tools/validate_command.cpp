@@ -1,4 +1,5 @@
-// supra validate A B [--tokens F | --random-tokens N] [--precision f32|f64] [--json] [--report OUT.md|.html]
+// supra validate A B [--tokens F | --text F [--ctx N] | --prompt S | --random-tokens N] [--precision f32|f64]
+//   [--json] [--report OUT.md|.html]
 // supra validate A --save-base BASE.npz [--tokens F];  supra validate B --base BASE.npz
 // supra validate --from-logits A.npy B.npy [--tokens F] [--hidden A.npz B.npz] [--json] [--report OUT.md|.html]
 // supra validate --from-logits A.npy --tokens F --save-base BASE.npz
@@ -13,18 +14,22 @@
 #include "converters/output_transaction.hpp"
 #include "schema/error.hpp"
 #include "tools/commands.hpp"
+#include "tools/model_tokenizer.hpp"
+#include "tools/text_input.hpp"
 #include "validate/model_parity.hpp"
 #include "validate/parity_from_files.hpp"
 #include "validate/parity_inputs.hpp"
+#include "validate/perplexity.hpp"
 
 namespace supra::cli {
 namespace {
 
 struct ValidateArgs {
   std::vector<std::string> models, from_logits, hidden;
-  std::string tokens, base, save_base, report, tolerance_basis, precision = "f32";
+  std::string tokens, text_file, base, save_base, report, tolerance_basis, precision = "f32";
   std::string model_config_a, model_config_b, from_layout_a, from_layout_b;
-  std::optional<uint64_t> random_tokens;
+  std::optional<std::string> prompt;
+  std::optional<uint64_t> random_tokens, ctx;
   uint64_t seed = 0;
   int threads = 0;
   uint32_t top_k = kDefaultBaselineTopK;
@@ -86,10 +91,24 @@ LayoutRequest request_for(const std::string& model_config, const std::string& fr
   return r;
 }
 
-// --tokens, --random-tokens, or 64 random ids (announced on stderr).
+// --text FILE through A's tokenizer, cut into perplexity's windows (one sequence each).
+validate::TokenBatch text_windows(const ValidateArgs& a, const std::filesystem::path& model, uint64_t context_length) {
+  const Tokenizer tok = load_model_tokenizer(model);
+  const auto tokens = perplexity_tokens(tok, read_text_file(a.text_file));
+  validate::TokenBatch b;
+  b.source = a.text_file;
+  b.batched = true;
+  const uint64_t ctx = a.ctx.value_or(default_perplexity_ctx(context_length));
+  for (auto& w : validate::perplexity_windows(tokens, ctx, 0, window_bos(tok))) b.sequences.push_back(std::move(w.input));
+  return b;
+}
+
+// --tokens, --text, --prompt, --random-tokens, or 64 random ids (announced on stderr).
 validate::TokenBatch tokens_for_models(const ValidateArgs& a, const std::filesystem::path& model,
                                        const LayoutRequest& request) {
   if (!a.tokens.empty()) return validate::read_tokens(a.tokens);
+  if (a.prompt) return text_tokens(load_model_tokenizer(model), "", a.prompt);
+  if (!a.text_file.empty()) return text_windows(a, model, open_canonical_model(model, request).spec.context_length);
   const uint64_t vocab = open_canonical_model(model, request).spec.vocab;
   validate::TokenBatch b = validate::random_tokens(a.random_tokens.value_or(64), a.seed, vocab);
   if (!a.random_tokens) fmt::print(stderr, "supra validate: no --tokens given; using {}\n", b.source);
@@ -102,7 +121,8 @@ validate::Precision engine_precision(const ValidateArgs& a) {
 
 int save_base_of_logits(const ValidateArgs& a) {
   if (a.tokens.empty()) throw usage_error("usage.validate", "--save-base needs --tokens (the ids fed to the model)");
-  const ParityBaseline base = baseline_from_logit_file(a.from_logits[0], read_token_file(a.tokens), a.top_k);
+  const ParityBaseline base =
+      baseline_from_logit_file(a.from_logits[0], validate::as_token_sequences(validate::read_tokens(a.tokens)), a.top_k);
   write_baseline(base, a.save_base, a.force);
   fmt::print("saved baseline of {}: {} positions, top-{} of a vocabulary of {} -> {}\n", a.from_logits[0],
              base.positions(), base.top_k, base.vocab, a.save_base);
@@ -126,7 +146,7 @@ int compare_logits(const ValidateArgs& a) {
   if (!a.base.empty()) {
     if (a.from_logits.size() != 1) throw usage_error("usage.validate", "with --base, give B's logits only: --from-logits B.npy");
     base = read_baseline(a.base);
-    if (!a.tokens.empty() && read_token_file(a.tokens) != base->tokens)
+    if (!a.tokens.empty() && validate::as_token_sequences(validate::read_tokens(a.tokens)) != base->tokens)
       throw usage_error("usage.validate", "--tokens differ from the tokens stored in " + a.base);
     job.baseline = &*base;
     job.logits_b = a.from_logits[0];
@@ -134,7 +154,7 @@ int compare_logits(const ValidateArgs& a) {
     if (a.from_logits.size() != 2) throw usage_error("usage.validate", "--from-logits needs A.npy and B.npy (or --base)");
     job.logits_a = a.from_logits[0];
     job.logits_b = a.from_logits[1];
-    if (!a.tokens.empty()) job.tokens = read_token_file(a.tokens);
+    if (!a.tokens.empty()) job.tokens = validate::as_token_sequences(validate::read_tokens(a.tokens));
   }
   if (!a.hidden.empty()) job.hidden_a = a.hidden[0], job.hidden_b = a.hidden[1];
   job.overrides = a.tol;
@@ -223,7 +243,9 @@ void add_validate_command(CLI::App& app, Action& action) {
   cmd->add_option("--from-logits", a->from_logits, "Compare logits computed elsewhere: A.npy B.npy (B.npy with --base)")
       ->expected(1, 2);
   cmd->add_option("--hidden", a->hidden, "Also compare hidden-state dumps A.npz B.npz layer by layer")->expected(2);
-  cmd->add_option("--tokens", a->tokens, "Token ids fed to the models (JSON array, list of arrays, or .npy)");
+  auto* tokens = cmd->add_option("--tokens", a->tokens, "Token ids fed to the models (JSON array, list of arrays, or .npy)");
+  add_text_options(*cmd, a->text_file, a->prompt, {tokens, cmd->get_option("--random-tokens")});
+  cmd->add_option("--ctx", a->ctx, "With --text: window length, windows as `supra perplexity` cuts them (default 512)");
   cmd->add_option("--base", a->base, "Compare against a baseline saved with --save-base");
   cmd->add_option("--save-base", a->save_base, "Save A's top-k log-probabilities as a baseline .npz");
   cmd->add_option("--top-k", a->top_k, "Token ids per position in a saved baseline (default 32)");
@@ -237,6 +259,8 @@ void add_validate_command(CLI::App& app, Action& action) {
     action = [a] {
       if (!a->models.empty() && !a->from_logits.empty())
         throw usage_error("usage.validate", "give either checkpoints or --from-logits, not both");
+      if (!a->from_logits.empty() && (a->prompt || !a->text_file.empty()))
+        throw usage_error("usage.validate", "--text and --prompt need checkpoints (a model's tokenizer), not --from-logits");
       if (a->models.empty() && a->from_logits.empty())
         throw usage_error("usage.validate", "give two checkpoints A B, or --from-logits A.npy B.npy");
       if (a->forms) {

@@ -1,5 +1,6 @@
 #include "validate/evaluate.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <map>
@@ -87,22 +88,32 @@ uint32_t argmax_row(const Mat<S>& logits) {
 }
 
 template <class S>
+std::vector<double> last_row(const Mat<S>& logits) {
+  const auto row = logits.row(logits.rows() - 1);
+  return std::vector<double>(row.data(), row.data() + row.size());
+}
+
+template <class S>
 GenerateResult generate_as(const Model& model, const std::vector<uint32_t>& prompt, const GenerateOptions& o) {
   ThreadPool pool(o.threads);
   Forward<S> f(model, pool);
   DecodeState<S> state(model.spec().layers);
+  std::optional<Sampler> sampler;
+  if (o.sampling) sampler.emplace(*o.sampling);
   GenerateResult r;
   if (o.max_new == 0) return r;
   auto t0 = std::chrono::steady_clock::now();
   const Mat<S>* logits = &forward_tokens<S>(f, state, prompt, true);
   for (;;) {
-    const uint32_t next = argmax_row(*logits);
+    const uint32_t next = sampler ? sampler->next(last_row(*logits)) : argmax_row(*logits);
     r.ids.push_back(next);
     if (r.ids.size() == 1) {
       r.prompt_seconds = seconds_since(t0);
       t0 = std::chrono::steady_clock::now();
     }
-    if (r.ids.size() == o.max_new) break;
+    if (o.on_token) o.on_token(next);
+    r.stopped = std::find(o.stop_ids.begin(), o.stop_ids.end(), next) != o.stop_ids.end();
+    if (r.stopped || r.ids.size() == o.max_new) break;
     logits = &forward_tokens<S>(f, state, std::span<const uint32_t>(&next, 1), true);
   }
   r.decode_seconds = seconds_since(t0);
@@ -117,7 +128,7 @@ LogitsResult compute_logits(const Model& model, const TokenBatch& tokens, const 
                                              : logits_as<float>(model, tokens, options);
 }
 
-GenerateResult generate_greedy(const Model& model, const std::vector<uint32_t>& prompt, const GenerateOptions& options) {
+GenerateResult generate(const Model& model, const std::vector<uint32_t>& prompt, const GenerateOptions& options) {
   if (prompt.empty()) throw usage_error("usage.tokens", "generate needs a prompt of at least one token");
   TokenBatch b;
   b.sequences = {prompt};

@@ -135,6 +135,12 @@ TokenBatch random_tokens(uint64_t count, uint64_t seed, uint64_t vocab) {
   return b;
 }
 
+std::vector<std::vector<int64_t>> as_token_sequences(const TokenBatch& batch) {
+  std::vector<std::vector<int64_t>> out;
+  for (const auto& seq : batch.sequences) out.emplace_back(seq.begin(), seq.end());
+  return out;
+}
+
 void check_token_range(const TokenBatch& batch, uint64_t vocab) {
   for (size_t s = 0; s < batch.sequences.size(); ++s)
     for (size_t t = 0; t < batch.sequences[s].size(); ++t)

@@ -22,6 +22,9 @@ TokenBatch read_tokens(const std::string& what);
 // standard fixes its output sequence, so the ids are the same everywhere).
 TokenBatch random_tokens(uint64_t count, uint64_t seed, uint64_t vocab);
 
+// The ids widened to int64_t, the form the parity metrics take (TokenSequences).
+std::vector<std::vector<int64_t>> as_token_sequences(const TokenBatch& batch);
+
 // Throws bad_input(tokens.105) naming the first id >= vocab, its sequence and position.
 void check_token_range(const TokenBatch& batch, uint64_t vocab);
 

@@ -11,12 +11,6 @@
 namespace supra::validate {
 namespace {
 
-TokenSequences as_token_sequences(const TokenBatch& batch) {
-  TokenSequences out;
-  for (const auto& seq : batch.sequences) out.emplace_back(seq.begin(), seq.end());
-  return out;
-}
-
 template <class S>
 std::span<const S> row_of(const Mat<S>& m, Eigen::Index r) {
   return {m.data() + r * m.cols(), size_t(m.cols())};

@@ -3,9 +3,6 @@
 #include <fmt/format.h>
 
 #include <cctype>
-#include <fstream>
-#include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "converters/numpy/numpy_reader.hpp"
 #include "schema/error.hpp"
@@ -16,60 +13,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::vector<int64_t> json_ids(const nlohmann::json& a, const std::string& file) {
-  std::vector<int64_t> ids;
-  for (const auto& v : a) {
-    if (!v.is_number_integer() || v.get<int64_t>() < 0)
-      throw bad_input("validate.tokens", {file, {}, {}}, "token ids must be integers >= 0, found " + v.dump());
-    ids.push_back(v.get<int64_t>());
-  }
-  return ids;
-}
-
-TokenSequences read_token_json(const fs::path& path) {
-  std::ifstream in(path);
-  if (!in) throw io_error("io.open", {path.string(), {}, {}}, "cannot open the token file");
-  std::stringstream text;
-  text << in.rdbuf();
-  const auto j = nlohmann::json::parse(text.str(), nullptr, false);
-  if (j.is_discarded() || !j.is_array() || j.empty())
-    throw bad_input("validate.tokens", {path.string(), {}, {}}, "expected a JSON array of token ids or of arrays of them");
-  TokenSequences seqs;
-  if (j[0].is_array()) {
-    for (const auto& s : j) {
-      if (!s.is_array()) throw bad_input("validate.tokens", {path.string(), {}, {}}, "mixed ids and arrays");
-      seqs.push_back(json_ids(s, path.string()));
-    }
-  } else {
-    seqs.push_back(json_ids(j, path.string()));
-  }
-  return seqs;
-}
-
 std::vector<double> read_doubles(const TensorSource& t) {
   const auto bytes = t.read_all();
   std::vector<double> v(t.info().numel());
   decode_to_double(t.info().dtype, bytes.data(), v.size(), v.data());
   return v;
-}
-
-TokenSequences read_token_npy(const fs::path& path) {
-  const Checkpoint c = read_npy(path);
-  const TensorSource& t = *c.tensors.front();
-  const auto& shape = t.info().shape;
-  if (dtype_is_float(t.info().dtype) || shape.empty() || shape.size() > 2)
-    throw bad_input("validate.tokens", {path.string(), {}, {}},
-                    "token ids must be an integer array [T] or [S, T], not " + std::string(dtype_name(t.info().dtype)) +
-                        " " + t.info().shape_string());
-  const auto v = read_doubles(t);
-  const uint64_t s = shape.size() == 2 ? shape[0] : 1, len = shape.back();
-  TokenSequences seqs(s);
-  for (uint64_t i = 0; i < s; ++i)
-    for (uint64_t k = 0; k < len; ++k) {
-      if (v[i * len + k] < 0) throw bad_input("validate.tokens", {path.string(), {}, {}}, "negative token id");
-      seqs[i].push_back(int64_t(v[i * len + k]));
-    }
-  return seqs;
 }
 
 // "layers.12.mlp" -> {12, "mlp"}; no number -> {previous, whole name}.
@@ -85,10 +33,6 @@ std::pair<uint64_t, std::string> parse_step_name(const std::string& name, uint64
 }
 
 }  // namespace
-
-TokenSequences read_token_file(const fs::path& path) {
-  return path.extension() == ".npy" ? read_token_npy(path) : read_token_json(path);
-}
 
 LogitsFile::LogitsFile(const fs::path& path) : path_(path.string()), ckpt_(read_npy(path)) {
   const TensorInfo& info = ckpt_.tensors.front()->info();

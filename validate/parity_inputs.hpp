@@ -1,6 +1,7 @@
 #pragma once
 // What `supra validate --from-logits` reads: logits and hidden states that
-// were computed elsewhere (PyTorch, llama.cpp, `supra logits`), and token ids.
+// were computed elsewhere (PyTorch, llama.cpp, `supra logits`). Token ids
+// come from validate::read_tokens (validate/inputs.hpp), the one token reader.
 #include <cstdint>
 #include <filesystem>
 #include <vector>
@@ -10,10 +11,6 @@
 #include "validate/parity_metrics.hpp"
 
 namespace supra {
-
-// Token ids: a JSON array of ids, a JSON array of such arrays (one per
-// sequence), or an integer .npy of shape [T] or [S, T]. Ids must be >= 0.
-TokenSequences read_token_file(const std::filesystem::path& path);
 
 // A .npy of logits, [T, V] or [S, T, V], of any float dtype, read one row at
 // a time (the file is mapped, never loaded whole).

@@ -236,7 +236,7 @@ TEST(Generate, GreedyContinuationIsTheArgmaxOfThePromptLogits) {
   o.max_new = 5;
   o.precision = Precision::F64;
   const std::vector<uint32_t> prompt = {3, 17, 42};
-  const std::vector<uint32_t> out = generate_greedy(model, prompt, o).ids;
+  const std::vector<uint32_t> out = generate(model, prompt, o).ids;
   ASSERT_EQ(out.size(), 5u);
   // Re-run each extended prompt from scratch: its last row's argmax is the next id.
   std::vector<uint32_t> seq = prompt;
