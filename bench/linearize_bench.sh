@@ -13,6 +13,7 @@
 #    change the cost). bench/decode_context_bench.cpp fills each layer's state
 #    as after C tokens (random KV rows / random decayed sums: the cost depends
 #    on the size, not the values), then times STEPS one-token steps (median).
+#    Both again converted to f32 (`supra convert --dtype f32`), decode only.
 # 2. Prefill: PREFILL (default 4096) random ids from an empty state, the SUPRA
 #    model in its default chunked form.
 # 3. Linearize: a SIZE_GIB bf16 HF folder with 7B-Llama shapes
@@ -51,15 +52,21 @@ LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "== models"
 $PY "$ROOT/bench/make_small_llama.py" "$WORK/softmax" | tee "$WORK/make.log"
 "$SUPRA" linearize "$WORK/softmax" "$WORK/supra" --target hf --decay retnet --no-gap > /dev/null 2>&1
+# The same two models in f32: the engine reads f32 weights in place from the mapped file
+# instead of widening bf16 on every step, so the weight products shrink and attention shows.
+"$SUPRA" convert "$WORK/softmax" "$WORK/softmax-f32" --dtype f32 > /dev/null
+"$SUPRA" convert "$WORK/supra" "$WORK/supra-f32" --dtype f32 > /dev/null
 "$SUPRA" inspect "$WORK/supra" --json | $PY -c 'import json, sys; print(json.load(sys.stdin)["parameters"])' \
   > "$WORK/supra_params.txt" 2>/dev/null || echo "?" > "$WORK/supra_params.txt"
 
 MEAS=$WORK/measurements.txt
 : > "$MEAS"
 for round in $(seq 1 "$ROUNDS"); do
-  for m in softmax supra; do
+  for m in softmax supra softmax-f32 supra-f32; do
     cat "$WORK/$m"/*.safetensors > /dev/null  # page cache
-    "$BUILD/decode_context_bench" "$WORK/$m" "$CONTEXTS" "$STEPS" "$PREFILL" "$THREADS" | sed "s/^/$m /" >> "$MEAS"
+    prefill=$PREFILL
+    [[ $m == *-f32 ]] && prefill=0  # prefill is measured on the stored (bf16) models only
+    "$BUILD/decode_context_bench" "$WORK/$m" "$CONTEXTS" "$STEPS" "$prefill" "$THREADS" | sed "s/^/$m /" >> "$MEAS"
     echo "  round $round $m done"
   done
 done
@@ -80,7 +87,7 @@ timed() {  # name command...: one "name seconds rss_kib" line
 for round in $(seq 1 "$ROUNDS"); do
   timed cp cp "$SRC" "$WORK/out.cp"
   timed cp_sync sh -c "cp '$SRC' '$WORK/out.cp' && sync '$WORK/out.cp'"
-  timed linearize "$SUPRA" linearize "$WORK/big" "$WORK/out" --no-gap --threads "$THREADS"
+  timed linearize "$SUPRA" linearize "$WORK/big" "$WORK/out" --no-gap  # threads: one per core, as convert_bench
   OUT_BYTES=$(stat -c %s "$WORK/out/checkpoint.pt")
   echo "  round $round done"
 done
