@@ -110,6 +110,7 @@ LinearizeResult linearize_checkpoint(const fs::path& in, const fs::path& outdir,
 
   const auto [format, path] = output_target(options, outdir);
   r.output_format = format->name;
+  r.output = path;
   WriteOptions write = options.write;
   if (options.target == LinearizeTarget::OpenLm) {
     write.torch_wrap = "state_dict";

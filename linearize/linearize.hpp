@@ -38,6 +38,7 @@ struct LinearizeResult {
   std::string source_convention, target_convention, output_format;
   DType dtype = DType::F32;           // of the new tensors (the source's float dtype)
   WritePlan write_plan;               // every output file, side files included
+  std::filesystem::path output;       // what other commands open: checkpoint.pt, the HF folder, or the file
   std::vector<std::string> new_tensor_names;  // in the target's naming, plan order
   uint64_t bytes_out = 0;
   double seconds = 0;

@@ -12,6 +12,7 @@
 #include "schema/error.hpp"
 #include "schema/supra_config.hpp"
 #include "tools/commands.hpp"
+#include "tools/linearize_gap.hpp"
 #include "tools/progress_bar.hpp"
 
 namespace supra::cli {
@@ -19,7 +20,9 @@ namespace {
 
 struct LinearizeArgs {
   std::string in, out, target = "open_lm", format, init, decay, keep_softmax, recipe, model_config, from_layout;
-  std::string max_shard;
+  std::string max_shard, gap_tokens_file;
+  uint64_t gap_tokens = 128;
+  bool no_gap = false;
   std::optional<uint64_t> qk_dim, seed;
   std::optional<double> decay_start;
   bool qk_norm = false, dry_run = false, json = false, force = false;
@@ -46,7 +49,7 @@ LinearizeRecipe recipe_from_args(const LinearizeArgs& a, CLI::App* cmd) {
   return r;
 }
 
-nlohmann::ordered_json result_json(const LinearizeResult& r, bool dry_run) {
+nlohmann::ordered_json result_json(const LinearizeResult& r, bool dry_run, const std::optional<InitGap>& gap) {
   nlohmann::ordered_json j;
   j["target"] = target_name(r.target);
   j["dry_run"] = dry_run;
@@ -72,6 +75,7 @@ nlohmann::ordered_json result_json(const LinearizeResult& r, bool dry_run) {
   j["bytes_out"] = dry_run ? r.write_plan.output_bytes : r.bytes_out;
   j["seconds"] = r.seconds;
   if (!r.trainer_command.empty()) j["trainer_command"] = r.trainer_command;
+  j["at_init"] = gap ? init_gap_json(*gap) : nlohmann::ordered_json();
   return j;
 }
 
@@ -127,6 +131,12 @@ void add_linearize_command(CLI::App& app, Action& action) {
   cmd->add_option("--from-layout", a->from_layout, "The source's naming convention (default: detected)");
   cmd->add_option("--max-shard-size", a->max_shard, "--target hf safetensors: shard size (e.g. 5GB)");
   cmd->add_option("--threads", a->threads, "Worker threads (default: all cores)");
+  cmd->add_option("--gap-tokens", a->gap_tokens,
+                  "Random ids (seed 0) the summary runs both models on (default 128)")
+      ->check(CLI::Range(uint64_t(1), uint64_t(1) << 20));
+  cmd->add_option("--tokens", a->gap_tokens_file, "Token ids for the summary instead (JSON array or .npy, as validate)");
+  cmd->add_flag("--no-gap", a->no_gap,
+                "Skip the summary at initialization (it runs the source and the new model: slow on huge models)");
   cmd->add_flag("--dry-run", a->dry_run, "Print the per-layer plan and the parameters added; write nothing");
   cmd->add_flag("--force", a->force, "Overwrite existing output files");
   cmd->add_flag("--json", a->json, "Print the result as JSON");
@@ -152,10 +162,21 @@ void add_linearize_command(CLI::App& app, Action& action) {
       const LinearizeResult r = linearize_checkpoint(a->in, a->out, o);
       if (bar) bar->finish();
       for (const auto& w : r.warnings) std::fprintf(stderr, "warning [%s] %s\n", w.id.c_str(), w.message.c_str());
-      if (a->json)
-        std::cout << result_json(r, a->dry_run).dump(2) << "\n";
-      else
+      // A dry run reads headers only; the summary would read and run every weight.
+      std::optional<InitGap> gap;
+      // The output is committed by now: a summary that cannot run (a source
+      // the engine does not compute, bad --tokens) is a warning, not a failure.
+      if (!a->dry_run && !a->no_gap) try {
+          gap = measure_init_gap(a->in, o.layout, r.output, a->gap_tokens_file, a->gap_tokens, o.write.threads);
+        } catch (const Error& e) {
+          std::fprintf(stderr, "warning [linearize.gap] no summary at initialization: %s\n", e.what());
+        }
+      if (a->json) {
+        std::cout << result_json(r, a->dry_run, gap).dump(2) << "\n";
+      } else {
         print_text(r, a->in, a->out, a->dry_run);
+        if (gap) std::cout << render_init_gap(*gap);
+      }
       return 0;
     };
   });

@@ -51,6 +51,9 @@ class Forward {
   const Mat<S>& hidden() const { return s_.x; }
   uint64_t start() const { return s_.start_pos; }
   const Model& model() const { return model_; }
+  // The last step's activations (attention_step leaves its normed input in
+  // xb, the mixed heads in att and their projection in proj).
+  const RunState<S>& run_state() const { return s_; }
 
  private:
   void norm(const TensorPtr& gain, const TensorPtr& bias, const Mat<S>& in, Mat<S>& out) const;

@@ -47,6 +47,8 @@ TokenBatch tokens_from_json(const std::string& text, const std::string& source) 
   }
   TokenBatch b;
   b.source = source;
+  // `supra tokenize --json` output: {"ids": [...], "pieces": [...]}.
+  if (j.is_object() && j.contains("ids")) j = nlohmann::ordered_json(j["ids"]);
   if (!j.is_array()) throw bad_tokens("101", source, "expected a JSON array of token ids, or a list of arrays");
   b.batched = !j.empty() && j.front().is_array();
   if (b.batched) {

@@ -14,7 +14,8 @@ struct TokenBatch {
   std::string source;     // the file, or a description ("16 random ids, seed 0")
 };
 
-// `what` is a path to a .json or .npy file, or inline JSON text ("[1, 2, 3]").
+// `what` is a path to a .json or .npy file, or inline JSON text ("[1, 2, 3]");
+// a JSON object with "ids" (what `supra tokenize --json` prints) gives those.
 // Throws bad_input(tokens.1xx) naming the file and the offending entry.
 TokenBatch read_tokens(const std::string& what);
 

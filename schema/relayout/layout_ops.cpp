@@ -113,6 +113,15 @@ class SliceSource final : public PiecewiseSource {
     start_bytes_ = start * inner;
   }
 
+  // A slice of leading rows (one block) is one run of the input's bytes, so
+  // it is still in the file when the input is (read in place, kernel copies).
+  std::optional<FileSpan> file_span() const override {
+    if (out_block_ != info().nbytes()) return std::nullopt;
+    std::optional<FileSpan> span = input_->file_span();
+    if (span) span->offset += start_bytes_;
+    return span;
+  }
+
  private:
   Piece locate(uint64_t pos) const override {
     const uint64_t block = pos / out_block_, within = pos % out_block_;

@@ -24,7 +24,11 @@ Hidden states recorded with record_hidden=True (each [B, T, hidden]):
   layer.{i}.attn   residual stream after layer i's attention sub-step (for a
                    parallel-residual NeoX layer: x + attn(ln1(x)), before the MLP)
   layer.{i}.mlp    after the whole layer i
-  final_norm       after the output norm"""
+  final_norm       after the output norm
+With record_attention=True (llama family), each layer's attention alone:
+  layer.{i}.attn_in     the normed input of the attention (input_layernorm(x))
+  layer.{i}.attn_heads  the heads' outputs before o_proj [B, T, heads * head_dim]
+  layer.{i}.attn_out    after o_proj (what is added to the residual stream)"""
 import math
 import os
 import sys
@@ -165,7 +169,12 @@ def _llama_forward(config, w, tokens, record):
         q = linear(h, w, p + "self_attn.q_proj").view(b, t, n_heads, head_dim)
         k = linear(h, w, p + "self_attn.k_proj").view(b, t, n_kv, head_dim)
         v = linear(h, w, p + "self_attn.v_proj").view(b, t, n_kv, head_dim)
-        x = x + linear(causal_attention(q, k, v, head_dim ** -0.5, rope), w, p + "self_attn.o_proj")
+        heads = causal_attention(q, k, v, head_dim ** -0.5, rope)
+        out = linear(heads, w, p + "self_attn.o_proj")
+        record(f"layer.{i}.attn_in", h)
+        record(f"layer.{i}.attn_heads", heads)
+        record(f"layer.{i}.attn_out", out)
+        x = x + out
         record(f"layer.{i}.attn", x)
         h = rms_norm(x, w[p + "post_attention_layernorm.weight"], eps)
         gated = silu(linear(h, w, p + "mlp.gate_proj")) * linear(h, w, p + "mlp.up_proj")
@@ -262,13 +271,18 @@ def family(config):
 
 # ---- public entry points -------------------------------------------------
 
-def forward(config, weights, tokens, record_hidden=False):
+ATTENTION_KEYS = (".attn_in", ".attn_heads", ".attn_out")
+
+
+def forward(config, weights, tokens, record_hidden=False, record_attention=False):
     """weights {name: tensor} (one float dtype; may require grad), tokens
-    LongTensor [B, T] -> (logits [B, T, vocab], {key: [B, T, hidden]} or None)."""
-    hidden = {} if record_hidden else None
+    LongTensor [B, T] -> (logits [B, T, vocab], {key: [B, T, ...]} or None):
+    the hidden states, the attention keys, or both, as asked."""
+    hidden = {} if record_hidden or record_attention else None
 
     def record(key, value):
-        if hidden is not None:
+        wanted = record_attention if key.endswith(ATTENTION_KEYS) else record_hidden
+        if wanted:
             hidden[key] = value
     logits = family(config)(config, weights, tokens, record)
     return logits, hidden

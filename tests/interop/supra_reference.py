@@ -156,12 +156,22 @@ class LinearAttn(nn.Module):
 
     def output(self, o):
         """o: [H, T, dv] -> GroupNorm per token and head, then out_proj."""
+        return F.linear(self.group_norm(o), self.out_proj.weight.double())
+
+    def group_norm(self, o):
+        """o: [H, T, dv] -> [T, H * dv] normed per token and head (the heads' outputs before out_proj)."""
         T = o.shape[1]
-        o = o.transpose(0, 1).reshape(T, -1)
-        o = F.group_norm(o, self.cfg.n_heads, eps=1e-5)
-        return F.linear(o, self.out_proj.weight.double())
+        return F.group_norm(o.transpose(0, 1).reshape(T, -1), self.cfg.n_heads, eps=1e-5)
+
+    def heads_parallel(self, x):
+        """The parallel form up to out_proj: [T, H * dv]."""
+        return self.group_norm(self.decayed_sums(x))
 
     def forward_parallel(self, x):
+        return self.output(self.decayed_sums(x))
+
+    def decayed_sums(self, x):
+        """[H, T, dv]: sum_{s<=t} exp(-lambda_h (t - s)) (q_t . k_s qk_scale) v_s."""
         q, k, v = self.qkv(x, 0)
         T = x.shape[0]
         lam = slopes(self.cfg).double()
@@ -169,7 +179,7 @@ class LinearAttn(nn.Module):
         causal = dist >= 0
         decay = torch.where(causal, torch.exp(-lam[:, None, None] * dist.clamp(min=0)), torch.zeros(()).double())
         scores = q @ (k * self.qk_scale).transpose(-1, -2)  # [H, T, T]
-        return self.output((scores * decay) @ v)
+        return (scores * decay) @ v
 
     def forward_recurrent(self, x, state=None, offset=0):
         """Token by token; returns the output and (state, offset + T) as the authors' cache."""

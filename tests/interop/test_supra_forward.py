@@ -13,6 +13,13 @@ layer (--target hf).
    the constant-size state) gives the reference's greedy ids.
 3. `supra validate MODEL --forms` reports parallel vs chunked and vs
    recurrent per layer, all within rounding.
+4. The README's way back from the trainer: an uptrained
+   checkpoints/epoch_N.pt as open_lm saves it ({"epoch", "name",
+   "state_dict" with DDP's module. prefix, "optimizer"}; no config beside
+   it, so --model-config names the init's open_lm_config.json) runs through
+   logits (= the reference on the changed weights), generate (= its greedy
+   ids), validate against the source and --forms, and converts to the HF
+   openlm layout with the same logits.
 
 usage: test_supra_forward.py PATH_TO_SUPRA"""
 import json
@@ -103,6 +110,50 @@ def check_case(tmp, label, src, args, target="open_lm"):
     check(f"{label}: generate (recurrent state) = reference greedy", new == want_ids, f"{new} vs {want_ids}")
 
 
+def check_uptrained(tmp, src):
+    """A stand-in for uptraining: every _totrain_ tensor and the output projections moved."""
+    init = os.path.join(tmp, "uptrain-init")
+    supra("linearize", src, init, "--seed", 9, "--no-gap")
+    sd = torch.load(os.path.join(init, "checkpoint.pt"), weights_only=True)["state_dict"]
+    g = torch.Generator().manual_seed(11)
+    trained = {k: (v + 0.05 * torch.randn(v.shape, generator=g).to(v.dtype)) if "_totrain_" in k or "out_proj" in k else v
+               for k, v in sd.items()}
+    folder = os.path.join(tmp, "logs", "supra-uptrain", "checkpoints")
+    os.makedirs(folder)
+    ckpt = os.path.join(folder, "epoch_2.pt")
+    optimizer = {"state": {0: {"step": torch.tensor(10.0), "exp_avg": torch.zeros(3)}},
+                 "param_groups": [{"lr": 3e-5, "betas": (0.9, 0.95), "params": [0]}]}
+    torch.save({"epoch": 2, "name": "supra-uptrain", "state_dict": {"module." + k: v for k, v in trained.items()},
+                "optimizer": optimizer}, ckpt)
+    config = os.path.join(init, "open_lm_config.json")
+    model = ref.Transformer(ref.Config(json.load(open(config))))
+    model.load_state_dict(trained, strict=True)
+    tokens = torch.randint(0, model.cfg.vocab_size, (70,), generator=g)
+    tokens_file = os.path.join(tmp, "uptrained.json")
+    json.dump(tokens.tolist(), open(tokens_file, "w"))
+    npy = os.path.join(tmp, "uptrained.npy")
+    supra("logits", ckpt, "--model-config", config, "--tokens", tokens_file, "--out", npy)
+    want = model(tokens, "parallel").numpy()
+    err = rel_l2(np.load(npy), want)
+    check(f"uptrained epoch_2.pt + --model-config: logits vs reference, rel L2 {err:.2e} < {F32_TOL:g}", err < F32_TOL)
+    prompt = tokens[:12].tolist()
+    new = json.loads(supra("generate", ckpt, "--model-config", config, "--tokens", json.dumps(prompt), "--max-new", 6,
+                           "--json").stdout)["new"]
+    check("uptrained epoch_2.pt: generate = reference greedy", new == greedy(model, prompt, 6), new)
+    r = subprocess.run([SUPRA, "validate", src, ckpt, "--model-config-b", config, "--tokens", tokens_file, "--json"],
+                       capture_output=True, text=True, timeout=600)
+    report = json.loads(r.stdout) if r.stdout else {}
+    check("uptrained epoch_2.pt: validate against the source runs (exit 0 or 6) and reports KLD",
+          r.returncode in (0, 6) and report.get("logits", {}).get("kld", {}).get("mean", 0) > 0, r.stderr.strip())
+    r = supra("validate", ckpt, "--model-config", config, "--forms", "--tokens", tokens_file, "--json")
+    check("uptrained epoch_2.pt: validate --forms passes", all(rep["passed"] for rep in json.loads(r.stdout).values()))
+    hf = os.path.join(tmp, "uptrained-hf")
+    supra("convert", ckpt, hf, "--layout", "hf", "--model-config", config)
+    supra("logits", hf, "--tokens", tokens_file, "--out", npy)
+    err = rel_l2(np.load(npy), want)
+    check(f"uptrained epoch_2.pt -> HF openlm folder: same logits ({err:.2e})", err < F32_TOL)
+
+
 def main():
     with tempfile.TemporaryDirectory() as tmp:
         gqa = make_llama_folder(os.path.join(tmp, "gqa_src"), hidden=64, heads=4, kv_heads=2, seed=4)
@@ -113,6 +164,7 @@ def main():
         check_case(tmp, "mha-none", mha, ["--decay", "none"])
         check_case(tmp, "mha-lightning-start", mha, ["--decay-start", "0.05", "--qk-norm"])
         check_case(tmp, "gqa-hybrid-hf", gqa, ["--keep-softmax", "0"], target="hf")
+        check_uptrained(tmp, gqa)
     return summary()
 
 

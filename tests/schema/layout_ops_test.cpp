@@ -5,9 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <random>
 
 #include "schema/error.hpp"
+#include "schema/mapped_file.hpp"
 #include "tests/test_util.hpp"
 
 namespace supra {
@@ -128,6 +130,25 @@ TEST(LayoutOps, SplitOfConcatIsIdentityAlongEveryDim) {
                   ->read_all(),
               cat->read_all());
   }
+}
+
+TEST(LayoutOps, RowSliceOfAFileTensorIsStillInTheFile) {
+  test::TempDir dir;
+  std::vector<float> v(8 * 3);
+  for (size_t i = 0; i < v.size(); ++i) v[i] = float(i);
+  const auto path = dir / "t.bin";
+  {
+    std::ofstream f(path, std::ios::binary);
+    f.write("12345678", 8);  // the tensor starts at byte 8
+    f.write(reinterpret_cast<const char*>(v.data()), std::streamsize(v.size() * 4));
+  }
+  const auto t = std::make_shared<FileTensorSource>(TensorInfo{"t", DType::F32, {8, 3}}, MappedFile::open(path.string()), 8);
+  const TensorPtr rows = slice(t, 0, 2, 3, "rows");
+  ASSERT_TRUE(rows->file_span());
+  EXPECT_EQ(rows->file_span()->offset, 8u + 2 * 3 * 4);
+  EXPECT_EQ(floats(rows), std::vector<float>(v.begin() + 6, v.begin() + 15));
+  EXPECT_FALSE(slice(t, 1, 1, 2, "cols")->file_span()) << "columns are gathered, not a run of the file";
+  EXPECT_FALSE(slice(row_tagged(4, 3), 0, 1, 2, "mem")->file_span()) << "no file under an in-memory tensor";
 }
 
 TEST(LayoutOps, ConcatRowsByValue) {

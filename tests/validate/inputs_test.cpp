@@ -39,6 +39,14 @@ TEST(Tokens, JsonArrayAndListOfArrays) {
   EXPECT_EQ(read_tokens("[7, 8]").sequences[0], (std::vector<uint32_t>{7, 8}));
 }
 
+TEST(Tokens, TokenizeJsonOutputGivesItsIds) {
+  test::TempDir dir;
+  write_text(dir / "prompt.json", R"({"ids": [258, 104, 105], "pieces": ["<|bos|>", "h", "i"]})");
+  EXPECT_EQ(read_tokens((dir / "prompt.json").string()).sequences, (std::vector<std::vector<uint32_t>>{{258, 104, 105}}));
+  write_text(dir / "other.json", R"({"tokens": [1, 2]})");
+  EXPECT_EQ(error_id([&] { read_tokens((dir / "other.json").string()); }), "tokens.101");
+}
+
 TEST(Tokens, RefusesWhatIsNotAnEqualLengthListOfIds) {
   test::TempDir dir;
   auto id_for = [&](const std::string& text) {
@@ -50,7 +58,7 @@ TEST(Tokens, RefusesWhatIsNotAnEqualLengthListOfIds) {
   EXPECT_EQ(id_for("[1, 2.5]"), "tokens.102");
   EXPECT_EQ(id_for("[1, 4294967296]"), "tokens.102");
   EXPECT_EQ(id_for("[]"), "tokens.103");
-  EXPECT_EQ(id_for("{\"ids\": [1]}"), "tokens.101");
+  EXPECT_EQ(id_for("{\"input_ids\": [1]}"), "tokens.101");
   EXPECT_EQ(id_for("[1, 2"), "tokens.101");
   EXPECT_EQ(error_id([&] { read_tokens((dir / "missing.json").string()); }), "tokens.100");
 }
