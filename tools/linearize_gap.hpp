@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "converters/layout/layout_pipeline.hpp"
+#include "converters/relayout/layout_pipeline.hpp"
 #include "validate/attention_gap.hpp"
 #include "validate/inputs.hpp"
 
