@@ -9,6 +9,7 @@
 #include "schema/error.hpp"
 #include "tools/commands.hpp"
 #include "tools/model_args.hpp"
+#include "tools/sru_commands.hpp"
 
 namespace supra::cli {
 
@@ -17,14 +18,17 @@ void add_generate_command(CLI::App& app, Action& action) {
     ModelArgs model;
     uint64_t max_new = 16;
     bool json = false;
+    std::optional<uint64_t> segment;
   };
   auto a = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("generate", "Greedy decoding: print the ids the model continues the prompt with");
   add_model_options(*cmd, a->model);
   cmd->add_option("--max-new", a->max_new, "New tokens to generate (default 16)");
   cmd->add_flag("--json", a->json, "Print {\"prompt\": [...], \"new\": [...], and tokens/s}");
+  cmd->add_option("--segment", a->segment, "SRU++ LMs: attention segment (default: the config's eval; 0: unbounded)");
   cmd->callback([a, &action] {
     action = [a] {
+      if (is_sru_model(a->model)) return run_sru_generate(a->model, a->max_new, a->json, a->segment);
       const validate::Model model = open_model(a->model);
       const validate::TokenBatch tokens = choose_tokens(a->model, model.spec().vocab, "generate");
       if (tokens.sequences.size() != 1)
