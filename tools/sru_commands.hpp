@@ -20,9 +20,12 @@ struct SruLogitsArgs {
 int run_sru_logits(const ModelArgs& a, const SruLogitsArgs& s);
 int run_sru_generate(const ModelArgs& a, uint64_t max_new, bool json, std::optional<uint64_t> segment);
 
-// `inspect`: the structure read from the shapes alone, and a config skeleton
-// with the fields only the config can say marked "FILL IN".
-void print_sru_structure(const std::string& checkpoint_path);
+// `inspect`: MODEL's checkpoint file; the structure read from the shapes,
+// what only the config says (checked against the config when there is one);
+// a config skeleton with those fields marked "FILL IN".
+bool is_sru_model(const std::string& path, const std::string& model_config);
+std::string sru_checkpoint_file(const std::string& path);
+void print_sru_structure(const std::string& path, const std::string& model_config);
 void write_sru_config_skeleton(const std::string& checkpoint_path, const std::string& out);
 
 }  // namespace supra::cli

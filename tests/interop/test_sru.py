@@ -196,6 +196,31 @@ def check_refusals(tmp):
     check("no output left behind by a refusal", not os.path.exists(os.path.join(tmp, "x.npy")))
 
 
+def check_inspect(tmp):
+    out = supra("inspect", os.path.join(FIXTURES, "srupp_every2_prenorm_rescale")).stdout
+    layers = [ln.split(":")[1].split(",")[0].strip() for ln in out.splitlines() if ln.strip().startswith("layer ")]
+    check("inspect: attention in layers 1 and 3 of 4 (every 2)",
+          layers == ["projected linear", "attention", "projected linear", "attention"], layers)
+    check("inspect: the config's options are shown", "num_heads 3" in out and "rescale true" in out)
+    skel = os.path.join(tmp, "skeleton.json")
+    supra("inspect", fixture("sru_bidir", "model.pt"), "--emit-sru-config", skel)
+    folder = os.path.join(tmp, "from_skeleton")
+    os.makedirs(folder)
+    shutil.copy(fixture("sru_bidir", "model.pt"), folder)
+    shutil.copy(skel, os.path.join(folder, "sru_config.json"))
+    r = run("logits", folder, "--input", fixture("sru_bidir", "input.npy"), "--out", os.path.join(tmp, "y.npy"))
+    check("an unfilled config skeleton is refused", r.returncode == 3 and "FILL" not in r.stdout, r.stderr.strip())
+    cfg = json.load(open(skel))
+    real = json.load(open(fixture("sru_bidir", "sru_config.json")))
+    for k, v in cfg["rnn_kwargs"].items():
+        if isinstance(v, str) and v.startswith("FILL IN"):
+            cfg["rnn_kwargs"][k] = real["rnn_kwargs"][k]
+    json.dump(cfg, open(os.path.join(folder, "sru_config.json"), "w"))
+    supra("logits", folder, "--input", fixture("sru_bidir", "input.npy"), "--out", os.path.join(tmp, "y.npy"))
+    err = max_rel(np.load(os.path.join(tmp, "y.npy")), np.load(fixture("sru_bidir", "output.npy")))
+    check("the skeleton, once filled in, runs the model", err < TOL, err)
+
+
 def main():
     with tempfile.TemporaryDirectory() as tmp:
         for name in LMS:
@@ -203,6 +228,7 @@ def main():
         for name in BARE:
             check_bare(tmp, name)
         check_refusals(tmp)
+        check_inspect(tmp)
         if torch is not None:
             check_traps()
             check_permuted_checkpoint(tmp)
