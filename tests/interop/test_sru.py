@@ -221,6 +221,25 @@ def check_inspect(tmp):
     check("the skeleton, once filled in, runs the model", err < TOL, err)
 
 
+def check_convert(tmp):
+    """--layout srupp keeps the names; back to .pt: same keys, same order, bit-identical,
+    and the state dict loads strictly into the reference's key set."""
+    name = "srupp_every2_prenorm_rescale"
+    src = torch.load(fixture(name, "model.pt"))
+    for ext in ["safetensors", "h5", "npz"]:
+        mid = os.path.join(tmp, f"{name}.{ext}")
+        supra("convert", fixture(name, "model.pt"), mid, "--layout", "srupp")
+        back = os.path.join(tmp, f"{name}_{ext}.pt")
+        supra("convert", mid, back, "--layout", "srupp", "--model-config", fixture(name, "sru_config.json"))
+        got = torch.load(back)
+        same = list(got) == list(src) and all(
+            got[k].dtype == src[k].dtype and got[k].shape == src[k].shape and
+            got[k].numpy().tobytes() == src[k].numpy().tobytes() for k in src)
+        check(f"convert .pt -> {ext} -> .pt (--layout srupp): same keys, order, bytes", same)
+    r = run("convert", fixture(name, "model.pt"), os.path.join(tmp, "x.safetensors"), "--layout", "sru")
+    check("--layout sru on an SRU++ model is refused", r.returncode == 2, r.stderr.strip())
+
+
 def main():
     with tempfile.TemporaryDirectory() as tmp:
         for name in LMS:
@@ -233,6 +252,7 @@ def main():
             check_traps()
             check_permuted_checkpoint(tmp)
             check_generate()
+            check_convert(tmp)
     return summary()
 
 
