@@ -37,7 +37,7 @@ SUPRA = sys.argv[1]
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.join(HERE, "..", "fixtures", "sru")
 TOL = 1e-5
-LMS = ["srupp_every1", "srupp_every2_prenorm_rescale", "srupp_last1_postnorm_noattnln", "sru_lm"]
+LMS = ["srupp_every1", "srupp_1m", "srupp_every2_prenorm_rescale", "srupp_last1_postnorm_noattnln", "sru_lm"]
 BARE = ["sru_bidir", "srupp_bidir"]
 
 try:
