@@ -132,8 +132,10 @@ int run_sru_generate(const ModelArgs& a, uint64_t max_new, bool json, std::optio
   const uint64_t segment = segment_of(m, segment_asked);
   sru::DecodeState state =
       sru::start_decoding(m, segment, m.config.eval ? m.config.eval->same_length : true);
-  std::vector<float> row;
-  for (uint32_t id : tokens.sequences[0]) row = sru::decode_step(m, state, id);
+  using clock = std::chrono::steady_clock;
+  const auto t0 = clock::now();
+  std::vector<float> row = sru::prefill(m, state, tokens.sequences[0]);
+  const auto t1 = clock::now();
   std::vector<uint32_t> ids;
   for (uint64_t i = 0; i < max_new; ++i) {
     // argmax, first index on ties (torch.argmax)
@@ -141,7 +143,12 @@ int run_sru_generate(const ModelArgs& a, uint64_t max_new, bool json, std::optio
     ids.push_back(next);
     if (i + 1 < max_new) row = sru::decode_step(m, state, next);
   }
-  if (json) fmt::print("{}\n", nlohmann::json{{"prompt", tokens.sequences[0]}, {"new", ids}}.dump());
+  const double prompt_s = std::chrono::duration<double>(t1 - t0).count();
+  const double decode_s = std::chrono::duration<double>(clock::now() - t1).count();
+  nlohmann::json j{{"prompt", tokens.sequences[0]}, {"new", ids}};
+  j["prompt_tokens_per_s"] = prompt_s > 0 ? double(tokens.sequences[0].size()) / prompt_s : 0.0;
+  j["decode_ms_per_token"] = max_new > 1 ? decode_s * 1000 / double(max_new - 1) : 0.0;
+  if (json) fmt::print("{}\n", j.dump());
   else fmt::print("{}\n", fmt::join(ids, " "));
   return 0;
 }

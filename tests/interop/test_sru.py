@@ -165,7 +165,14 @@ def check_generate():
         want = r.greedy(prompt, 8, cfg["eval"]["segment"])
     got = json.loads(supra("generate", os.path.join(FIXTURES, name), "--tokens", json.dumps(prompt), "--max-new", 8,
                            "--json").stdout)["new"]
-    check("generate (token by token, segments) == reference greedy", got == want, (got, want))
+    check("generate (prompt segment-wise, then token by token) == reference greedy", got == want, (got, want))
+    prompt = json.load(open(fixture("srupp_1m", "tokens.json")))[0][:53]  # two segments of 24, then 5
+    r, cfg = load_reference("srupp_1m")
+    with torch.no_grad():
+        want = r.greedy(prompt, 4, cfg["eval"]["segment"])
+    got = json.loads(supra("generate", os.path.join(FIXTURES, "srupp_1m"), "--tokens", json.dumps(prompt),
+                           "--max-new", 4, "--json").stdout)["new"]
+    check("generate on srupp_1m across segment boundaries == reference greedy", got == want, (got, want))
 
 
 def check_refusals(tmp):

@@ -169,4 +169,22 @@ std::vector<float> decode_step(const Model& model, DecodeState& s, uint32_t toke
   return std::vector<float>(y.data(), y.data() + y.size());
 }
 
+std::vector<float> prefill(const Model& model, DecodeState& s, const std::vector<uint32_t>& prompt) {
+  const size_t whole = s.segment > 0 && prompt.size() > 1 ? (prompt.size() - 1) / s.segment * s.segment : 0;
+  std::vector<float> logits;
+  if (whole > 0) {
+    const AttentionMask mask{true, s.same_length ? s.segment : 0};
+    CarriedState carried = initial_state(model);
+    Mat<float> h;
+    for (size_t begin = 0; begin < whole; begin += s.segment)
+      h = rnn_forward(model, embed_rows(model, prompt, begin, begin + s.segment), mask, &carried);
+    // The last whole segment's layer inputs are the memory of what follows.
+    s.c = carried.c;
+    for (uint64_t l = 0; l < model.config.num_layers; ++l) s.current_raw[l] = carried.memory[l];
+    roll_segment(model, s);
+  }
+  for (size_t t = whole; t < prompt.size(); ++t) logits = decode_step(model, s, prompt[t]);
+  return logits;
+}
+
 }  // namespace supra::validate::sru

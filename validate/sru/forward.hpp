@@ -54,6 +54,10 @@ struct DecodeState {
 DecodeState start_decoding(const Model& model, uint64_t segment, bool same_length);
 // Logits [V] after `token`.
 std::vector<float> decode_step(const Model& model, DecodeState& state, uint32_t token);
+// Logits [V] after the last of `prompt` (non-empty), from a fresh state: the
+// whole segments of the prompt run segment-wise (GEMMs), the rest token by
+// token; the same state and logits as decode_step over every token.
+std::vector<float> prefill(const Model& model, DecodeState& state, const std::vector<uint32_t>& prompt);
 
 // Kernels, exposed for tests.
 void layer_norm_rows(Mat<float>& x, const std::vector<float>& w, const std::vector<float>& b);
