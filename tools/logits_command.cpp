@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "converters/format.hpp"
+#include "schema/error.hpp"
 #include "tools/commands.hpp"
 #include "tools/model_args.hpp"
 #include "tools/sru_commands.hpp"
@@ -29,6 +30,7 @@ void add_logits_command(CLI::App& app, Action& action) {
   cmd->callback([a, &action] {
     action = [a] {
       if (is_sru_model(a->model)) {
+        if (!a->dump_hidden.empty()) throw usage_error("sru.usage", "--dump-hidden is not implemented for SRU models");
         a->sru.out = a->out;
         a->sru.last_only = a->positions == "last";
         return run_sru_logits(a->model, a->sru);
