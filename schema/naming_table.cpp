@@ -205,7 +205,8 @@ const Tables& tables() {
         throw bad_input("schema.301", {source, {}, {}}, std::string("not JSON: ") + e.what());
       }
       if (source.find("/architectures/") != std::string::npos) out.architectures.push_back(parse_architecture(j, source));
-      else out.conventions.push_back(parse_convention(j, source));
+      else if (source.find("/conventions/") != std::string::npos) out.conventions.push_back(parse_convention(j, source));
+      // schema/sru/*.json are read by schema/sru_tensor_table.cpp.
     }
     std::set<std::string> names;
     std::set<std::string> model_types, gguf_names;

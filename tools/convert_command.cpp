@@ -105,7 +105,7 @@ void add_convert_command(CLI::App& app, Action& action) {
                   "state_dict only then; without it --load-not-strict loads nothing)");
   cmd->add_option("--quantize", a->quantize, "GGUF output: quantize 2-D float weights (q8_0); 1-D tensors stay f32")
       ->check(CLI::IsMember({"q8_0"}));
-  cmd->add_option("--layout", a->layout, "Re-lay tensors out for: hf, meta, gguf, open_lm (a .gguf output implies gguf)");
+  cmd->add_option("--layout", a->layout, "Re-lay tensors out for: hf, meta, gguf, open_lm (a .gguf output implies gguf); srupp / sru: keep the SRU authors' names, checked against sru_config.json");
   cmd->add_option("--from-layout", a->from_layout, "Source naming convention (default: detected from tensor names)");
   cmd->add_option("--model-config", a->model_config,
                   "Model config (HF config.json, Meta params.json, open_lm JSON); default: next to the input");

@@ -15,6 +15,7 @@
 #include "tools/commands.hpp"
 #include "tools/model_args.hpp"
 #include "tools/model_tokenizer.hpp"
+#include "tools/sru_commands.hpp"
 
 namespace supra::cli {
 namespace {
@@ -25,6 +26,7 @@ struct GenerateArgs {
   std::optional<double> temperature, top_p;
   std::optional<uint32_t> top_k;
   bool json = false;
+  std::optional<uint64_t> segment;  // SRU++ LMs
 };
 
 // A tokenizer for text output: required with text input, optional with ids.
@@ -109,7 +111,13 @@ void add_generate_command(CLI::App& app, Action& action) {
   cmd->add_option("--top-p", a->top_p, "Sample from the fewest most probable tokens whose mass reaches P")
       ->check(CLI::Range(0.0, 1.0));
   cmd->add_flag("--json", a->json, "Print {\"prompt\": [...], \"new\": [...], \"text\", and tokens/s}");
-  cmd->callback([a, &action] { action = [a] { return run_generate(*a); }; });
+  cmd->add_option("--segment", a->segment, "SRU++ LMs: attention segment (default: the config's eval; 0: unbounded)");
+  cmd->callback([a, &action] {
+    action = [a] {
+      if (is_sru_model(a->model)) return run_sru_generate(a->model, a->max_new, a->json, a->segment);
+      return run_generate(*a);
+    };
+  });
 }
 
 }  // namespace supra::cli

@@ -7,6 +7,7 @@
 #include "converters/byte_size.hpp"
 #include "converters/inspect_report.hpp"
 #include "tools/commands.hpp"
+#include "tools/sru_commands.hpp"
 
 namespace supra::cli {
 namespace {
@@ -17,6 +18,7 @@ struct InspectArgs {
   bool json = false;
   std::string key;
   bool strip_module = false;
+  std::string model_config, emit_sru_config;
 };
 
 std::string stat_cell(const nlohmann::ordered_json& v) {
@@ -82,18 +84,23 @@ void add_inspect_command(CLI::App& app, Action& action) {
   cmd->add_flag("--json", args->json, "Print the report as JSON");
   cmd->add_option("--key", args->key, "Nested dict key holding the tensors (PyTorch checkpoints)");
   cmd->add_flag("--strip-module-prefix", args->strip_module, "Drop a common 'module.' prefix from names");
+  cmd->add_option("--model-config", args->model_config, "SRU / SRU++: the sru_config.json if not beside the model");
+  cmd->add_option("--emit-sru-config", args->emit_sru_config, "SRU / SRU++ state dict: write a config skeleton here");
   cmd->callback([args, &action] {
     action = [args] {
+      if (!args->emit_sru_config.empty()) return write_sru_config_skeleton(args->path, args->emit_sru_config), 0;
+      const bool sru = is_sru_model(args->path, args->model_config);
       InspectOptions options;
       options.stats = args->stats;
       options.read.key = args->key;
       options.read.strip_module_prefix = args->strip_module;
-      const auto report = inspect_checkpoint(args->path, options);
+      const auto report = inspect_checkpoint(sru ? sru_checkpoint_file(args->path) : args->path, options);
       if (args->json)
         // Names and metadata come from the file: invalid UTF-8 is shown as U+FFFD, not a crash.
         std::cout << report.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
       else
         print_text(report, args->stats);
+      if (sru && !args->json) print_sru_structure(args->path, args->model_config);
       return 0;
     };
   });

@@ -3,8 +3,10 @@
 #include <fmt/format.h>
 
 #include "converters/format.hpp"
+#include "schema/error.hpp"
 #include "tools/commands.hpp"
 #include "tools/model_args.hpp"
+#include "tools/sru_commands.hpp"
 
 namespace supra::cli {
 
@@ -12,6 +14,7 @@ void add_logits_command(CLI::App& app, Action& action) {
   struct Args {
     ModelArgs model;
     std::string out, positions = "all", dump_hidden;
+    SruLogitsArgs sru;
   };
   auto a = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("logits", "Run the model's forward pass and write its logits (.npy)");
@@ -22,8 +25,16 @@ void add_logits_command(CLI::App& app, Action& action) {
   cmd->add_option("--dump-hidden", a->dump_hidden,
                   "Also write the hidden state after the embedding, every layer's attention and MLP, and the final "
                   "norm (.npz or .h5)");
+  cmd->add_option("--input", a->sru.input, "SRU / SRU++ models without an LM: float input [B, T, input_size] (.npy)");
+  cmd->add_option("--segment", a->sru.segment, "SRU++ LMs: segment-wise evaluation with memory (0: whole sequence)");
   cmd->callback([a, &action] {
     action = [a] {
+      if (is_sru_model(a->model)) {
+        if (!a->dump_hidden.empty()) throw usage_error("sru.usage", "--dump-hidden is not implemented for SRU models");
+        a->sru.out = a->out;
+        a->sru.last_only = a->positions == "last";
+        return run_sru_logits(a->model, a->sru);
+      }
       // Output formats first: a bad name fails before the forward pass.
       const Format& out_format = choose_output_format(a->out, "");
       const Format* hidden_format = a->dump_hidden.empty() ? nullptr : &choose_output_format(a->dump_hidden, "");

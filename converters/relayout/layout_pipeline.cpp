@@ -1,4 +1,5 @@
 #include "converters/relayout/layout_pipeline.hpp"
+#include "converters/relayout/sru_layout.hpp"
 
 #include <algorithm>
 #include <fstream>
@@ -263,6 +264,7 @@ LayoutResult apply_layout(const Checkpoint& ckpt, const fs::path& input, const L
 std::optional<LayoutResult> relayout_for_output(const Checkpoint& ckpt, const fs::path& input, const Format& reader,
                                                 const Format& writer, const LayoutRequest& request) {
   const bool asked = !request.to_layout.empty() || !request.from_layout.empty() || !request.model_config.empty();
+  if (is_sru_layout(request.to_layout) && writer.implied_layout.empty()) return keep_sru_names(ckpt, input, request);
   if (!writer.implied_layout.empty()) {
     // A file of this format holds its own layout's names, or it does not load.
     if (!request.to_layout.empty() && request.to_layout != writer.implied_layout)
