@@ -1,4 +1,4 @@
-#include "converters/layout/sru_layout.hpp"
+#include "converters/relayout/sru_layout.hpp"
 
 #include <map>
 

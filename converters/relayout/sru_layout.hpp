@@ -4,7 +4,7 @@
 // or --model-config), and put in the order the authors' state_dict() lists
 // them, so a .pt written back loads with load_state_dict(strict=True) in the
 // same key order.
-#include "converters/layout/layout_pipeline.hpp"
+#include "converters/relayout/layout_pipeline.hpp"
 
 namespace supra {
 
