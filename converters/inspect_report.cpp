@@ -69,6 +69,8 @@ nlohmann::ordered_json inspect_checkpoint(const std::filesystem::path& path, con
     }
     tensors.push_back(std::move(row));
   }
+  auto& skipped = j["skipped"] = nlohmann::ordered_json::array();  // entries that are no tensors supra reads
+  for (const auto& e : ckpt.skipped) skipped.push_back({{"name", e.name}, {"type", e.type}, {"why", e.why}});
   return j;
 }
 

@@ -20,8 +20,14 @@ struct ConvertArgs {
   std::string layout, from_layout, model_config;
   int threads = 0;
   std::optional<uint64_t> torch_epoch;
-  bool dry_run = false, force = false, json = false, strip_module = false;
+  bool dry_run = false, force = false, json = false, strip_module = false, strict = false;
 };
+
+// One line each on stderr: what was left out and why (--strict makes it an error).
+void warn_skipped(const ConvertResult& r) {
+  for (const auto& e : r.skipped)
+    fmt::print(stderr, "warning: skipped '{}' ({}): {}\n", e.name, e.type, e.why);
+}
 
 nlohmann::ordered_json result_json(const ConvertResult& r, bool dry_run) {
   nlohmann::ordered_json j;
@@ -35,6 +41,8 @@ nlohmann::ordered_json result_json(const ConvertResult& r, bool dry_run) {
   j["seconds"] = r.seconds;
   j["files"] = r.plan.files;
   j["predicted_peak_memory_bytes"] = r.plan.peak_memory_bytes;
+  auto& skipped = j["skipped"] = nlohmann::ordered_json::array();
+  for (const auto& e : r.skipped) skipped.push_back({{"name", e.name}, {"type", e.type}, {"why", e.why}});
   auto& overflow = j["cast_overflow"] = nlohmann::ordered_json::object();
   for (const auto& [name, s] : r.report.cast_stats)
     if (s.overflow) overflow[name] = s.overflow;
@@ -113,6 +121,7 @@ void add_convert_command(CLI::App& app, Action& action) {
   cmd->add_flag("--dry-run", a->dry_run, "Print the plan (tensors, shards, offsets, peak memory) and write nothing");
   cmd->add_flag("--force", a->force, "Overwrite existing output files");
   cmd->add_flag("--json", a->json, "Print the summary as JSON");
+  cmd->add_flag("--strict", a->strict, "Fail on an entry that is no tensor supra reads, instead of skipping it");
   cmd->callback([a, &action] {
     action = [a] {
       ConvertOptions options;
@@ -124,6 +133,7 @@ void add_convert_command(CLI::App& app, Action& action) {
       options.exclude_regex = a->exclude;
       options.output_format = a->format;
       options.dry_run = a->dry_run;
+      options.strict = a->strict;
       options.read.key = a->key;
       options.layout = {a->layout, a->from_layout, a->model_config};
       options.read.strip_module_prefix = a->strip_module;
@@ -144,6 +154,7 @@ void add_convert_command(CLI::App& app, Action& action) {
         options.on_plan = [&](const WritePlan& plan) { bar = std::make_unique<ProgressBar>("convert", plan.payload_bytes); };
       const ConvertResult r = convert_checkpoint(a->in, a->out, options);
       if (bar) bar->finish();
+      warn_skipped(r);
       if (a->json)
         std::cout << result_json(r, a->dry_run).dump(2) << "\n";
       else if (a->dry_run)
