@@ -2,6 +2,7 @@
 
 #include <regex>
 
+#include "converters/hub/hub_cache.hpp"
 #include "converters/output_transaction.hpp"
 #include "schema/error.hpp"
 
@@ -57,8 +58,9 @@ void widen_vectors_for_llama_cpp(Checkpoint& ckpt) {
     if (t->info().shape.size() <= 1) t = cast_if_float(t, DType::F32);
 }
 
-ConvertResult convert_checkpoint(const fs::path& in, const fs::path& out, const ConvertOptions& options) {
+ConvertResult convert_checkpoint(const fs::path& given, const fs::path& out, const ConvertOptions& options) {
   const auto start = std::chrono::steady_clock::now();
+  const fs::path in = resolve_hub_cache_repo(given);  // a hub cache repo folder: its snapshot
   const Format& reader = detect_input_format(in);
   const Format& writer = choose_output_format(out, options.output_format);
   Checkpoint source = reader.read(in, options.read);

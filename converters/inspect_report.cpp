@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "converters/hub/hub_cache.hpp"
 #include "converters/layout/convert_layout.hpp"
 #include "converters/layout/layout_pipeline.hpp"
 #include "schema/error.hpp"
@@ -37,7 +38,8 @@ std::optional<nlohmann::ordered_json> model_summary(const Checkpoint& ckpt, cons
 
 }  // namespace
 
-nlohmann::ordered_json inspect_checkpoint(const std::filesystem::path& path, const InspectOptions& options) {
+nlohmann::ordered_json inspect_checkpoint(const std::filesystem::path& given, const InspectOptions& options) {
+  const std::filesystem::path path = resolve_hub_cache_repo(given);
   const Format& format = detect_input_format(path);
   const Checkpoint ckpt = format.read(path, options.read);
   nlohmann::ordered_json j;
