@@ -2,6 +2,7 @@
 //                      [--threads N] [--dry-run] [--force] [--json]
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -20,7 +21,7 @@ struct ConvertArgs {
   std::string layout, from_layout, model_config;
   int threads = 0;
   std::optional<uint64_t> torch_epoch;
-  bool dry_run = false, force = false, json = false, strip_module = false, strict = false;
+  bool dry_run = false, force = false, json = false, strip_module = false, strict = false, verbose = false;
 };
 
 // One line each on stderr: what was left out and why (--strict makes it an error).
@@ -73,7 +74,35 @@ void print_plan(const ConvertResult& r) {
              format_bytes(r.plan.output_bytes), format_bytes(r.plan.peak_memory_bytes));
 }
 
-void print_summary(const ConvertResult& r, const std::string& in, const std::string& out) {
+// Overflow (the dangerous one) for every tensor; underflow of tiny values is
+// normal in a bf16 -> f16 cast and touches hundreds of tensors of a 7B model,
+// so only the worst few unless --verbose (--json has them all).
+void print_cast_tensors(const std::map<std::string, CastStats>& stats, bool verbose) {
+  constexpr size_t kWorstUnderflow = 5;
+  std::vector<std::pair<std::string, CastStats>> under_only;
+  size_t with_overflow = 0;
+  for (const auto& [name, s] : stats) {
+    if (s.overflow) {
+      if (!with_overflow++) fmt::print("  overflow in:\n");
+      fmt::print("    {}: {} overflow, {} underflow\n", name, s.overflow, s.underflow);
+    } else if (s.underflow) {
+      under_only.emplace_back(name, s);
+    }
+  }
+  if (under_only.empty()) return;
+  std::stable_sort(under_only.begin(), under_only.end(),
+                   [](const auto& a, const auto& b) { return a.second.underflow > b.second.underflow; });
+  const size_t shown = verbose ? under_only.size() : std::min(under_only.size(), kWorstUnderflow);
+  if (shown == under_only.size())
+    fmt::print("  underflow only, in:\n");
+  else
+    fmt::print("  underflow only, in {} tensors; the {} worst (--verbose or --json for all):\n", under_only.size(),
+               shown);
+  for (size_t i = 0; i < shown; ++i)
+    fmt::print("    {}: {} overflow, {} underflow\n", under_only[i].first, 0, under_only[i].second.underflow);
+}
+
+void print_summary(const ConvertResult& r, const std::string& in, const std::string& out, bool verbose) {
   const double gbps = r.seconds > 0 ? double(r.bytes_in) / r.seconds / 1e9 : 0;
   fmt::print("converted {} ({}) -> {} ({})\n", in, r.input_format, out, r.output_format);
   if (!r.to_convention.empty()) fmt::print("  layout:    {} -> {}\n", r.from_convention, r.to_convention);
@@ -89,8 +118,7 @@ void print_summary(const ConvertResult& r, const std::string& in, const std::str
     return;
   }
   fmt::print("  cast:      {} values overflowed to inf/NaN, {} nonzero values flushed to zero\n", overflow, underflow);
-  for (const auto& [name, s] : r.report.cast_stats)
-    fmt::print("    {}: {} overflow, {} underflow\n", name, s.overflow, s.underflow);
+  print_cast_tensors(r.report.cast_stats, verbose);
 }
 
 }  // namespace
@@ -121,6 +149,7 @@ void add_convert_command(CLI::App& app, Action& action) {
   cmd->add_flag("--dry-run", a->dry_run, "Print the plan (tensors, shards, offsets, peak memory) and write nothing");
   cmd->add_flag("--force", a->force, "Overwrite existing output files");
   cmd->add_flag("--json", a->json, "Print the summary as JSON");
+  cmd->add_flag("--verbose", a->verbose, "List every tensor that lost values in the cast (default: the worst few)");
   cmd->add_flag("--strict", a->strict, "Fail on an entry that is no tensor supra reads, instead of skipping it");
   cmd->callback([a, &action] {
     action = [a] {
@@ -160,7 +189,7 @@ void add_convert_command(CLI::App& app, Action& action) {
       else if (a->dry_run)
         print_plan(r);
       else
-        print_summary(r, a->in, a->out);
+        print_summary(r, a->in, a->out, a->verbose);
       return 0;
     };
   });
