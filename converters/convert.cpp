@@ -2,6 +2,7 @@
 
 #include <regex>
 
+#include "converters/hub/hub_cache.hpp"
 #include "converters/output_transaction.hpp"
 #include "schema/error.hpp"
 
@@ -38,9 +39,14 @@ Checkpoint select_and_cast(const Checkpoint& in, const ConvertOptions& options, 
   const bool has_only = !options.only_regex.empty(), has_exclude = !options.exclude_regex.empty();
   const std::regex only = has_only ? compile(options.only_regex, "--only") : std::regex();
   const std::regex exclude = has_exclude ? compile(options.exclude_regex, "--exclude") : std::regex();
+  auto selected = [&](const std::string& name) {
+    return !(has_only && !std::regex_search(name, only)) && !(has_exclude && std::regex_search(name, exclude));
+  };
+  // Filtering comes before typing: an entry --exclude drops is never warned about.
+  for (const auto& e : in.skipped)
+    if (selected(e.name)) out.skipped.push_back(e);
   for (const auto& t : in.tensors) {
-    if (has_only && !std::regex_search(t->name(), only)) continue;
-    if (has_exclude && std::regex_search(t->name(), exclude)) continue;
+    if (!selected(t->name())) continue;
     const bool cast = options.dtype && (cast_vectors || t->info().shape.size() > 1);
     out.tensors.push_back(cast ? cast_if_float(t, *options.dtype) : t);
   }
@@ -52,17 +58,24 @@ void widen_vectors_for_llama_cpp(Checkpoint& ckpt) {
     if (t->info().shape.size() <= 1) t = cast_if_float(t, DType::F32);
 }
 
-ConvertResult convert_checkpoint(const fs::path& in, const fs::path& out, const ConvertOptions& options) {
+ConvertResult convert_checkpoint(const fs::path& given, const fs::path& out, const ConvertOptions& options) {
   const auto start = std::chrono::steady_clock::now();
+  const fs::path in = resolve_hub_cache_repo(given);  // a hub cache repo folder: its snapshot
   const Format& reader = detect_input_format(in);
   const Format& writer = choose_output_format(out, options.output_format);
   Checkpoint source = reader.read(in, options.read);
   Checkpoint selected = select_and_cast(source, options, /*cast_vectors=*/!writer.f32_vectors);
+  if (options.strict && !selected.skipped.empty()) {
+    const SkippedEntry& e = selected.skipped.front();
+    throw bad_input(e.id.c_str(), {source.files.empty() ? in.string() : source.files.front(), e.name, {}},
+                    e.type + ": " + e.why + " (--strict; without it the entry is skipped)");
+  }
 
   ConvertResult result;
   result.input_format = reader.name;
   result.output_format = writer.name;
   result.tensors = selected.tensors.size();
+  result.skipped = selected.skipped;
   for (const auto& t : selected.tensors) {
     const TensorSource* original = source.find(t->name());
     result.bytes_in += original ? original->info().nbytes() : t->info().nbytes();

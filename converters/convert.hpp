@@ -20,6 +20,7 @@ struct ConvertOptions {
   ReadOptions read;
   WriteOptions write;
   bool dry_run = false;
+  bool strict = false;   // an entry the reader skipped (Checkpoint::skipped) is an error
   LayoutRequest layout;  // --layout / --from-layout / --model-config (converters/relayout, schema/relayout)
   // Called with the plan before anything is written (e.g. to size a progress
   // bar): planning in a separate dry run opened the input twice, and opening
@@ -37,6 +38,7 @@ struct ConvertResult {
   double seconds = 0;
   WritePlan plan;
   WriteReport report;
+  std::vector<SkippedEntry> skipped;  // entries of the input left out (after --only/--exclude)
 };
 
 // Applies --only/--exclude and --dtype to a checkpoint (no I/O). With

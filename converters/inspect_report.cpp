@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "converters/hub/hub_cache.hpp"
 #include "schema/relayout/convert_layout.hpp"
 #include "converters/relayout/layout_pipeline.hpp"
 #include "schema/error.hpp"
@@ -37,7 +38,8 @@ std::optional<nlohmann::ordered_json> model_summary(const Checkpoint& ckpt, cons
 
 }  // namespace
 
-nlohmann::ordered_json inspect_checkpoint(const std::filesystem::path& path, const InspectOptions& options) {
+nlohmann::ordered_json inspect_checkpoint(const std::filesystem::path& given, const InspectOptions& options) {
+  const std::filesystem::path path = resolve_hub_cache_repo(given);
   const Format& format = detect_input_format(path);
   const Checkpoint ckpt = format.read(path, options.read);
   nlohmann::ordered_json j;
@@ -69,6 +71,8 @@ nlohmann::ordered_json inspect_checkpoint(const std::filesystem::path& path, con
     }
     tensors.push_back(std::move(row));
   }
+  auto& skipped = j["skipped"] = nlohmann::ordered_json::array();  // entries that are no tensors supra reads
+  for (const auto& e : ckpt.skipped) skipped.push_back({{"name", e.name}, {"type", e.type}, {"why", e.why}});
   return j;
 }
 

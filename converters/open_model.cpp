@@ -1,5 +1,6 @@
 #include "converters/open_model.hpp"
 
+#include "converters/hub/hub_cache.hpp"
 #include "schema/relayout/convert_layout.hpp"
 
 namespace supra {
@@ -15,7 +16,8 @@ CanonicalModel to_canonical_model(const Checkpoint& ckpt, const fs::path& input,
   return m;
 }
 
-CanonicalModel open_canonical_model(const fs::path& input, const LayoutRequest& request, const ReadOptions& read) {
+CanonicalModel open_canonical_model(const fs::path& given, const LayoutRequest& request, const ReadOptions& read) {
+  const fs::path input = resolve_hub_cache_repo(given);
   const Format& format = detect_input_format(input);
   return to_canonical_model(format.read(input, read), input, request);
 }

@@ -9,6 +9,14 @@
 
 namespace supra {
 
+// An entry of the file that is no tensor supra can represent (a string array,
+// a compound table, a long double, ...): readers list it here instead of
+// failing the whole file; convert warns (or errors with --strict), inspect
+// lists it. `id` is the error --strict raises.
+struct SkippedEntry {
+  std::string name, type, why, id;
+};
+
 struct Checkpoint {
   std::string format;              // the reader that produced it ("safetensors")
   std::vector<std::string> files;  // the files it was read from
@@ -23,6 +31,7 @@ struct Checkpoint {
   // their types, so GGUF -> GGUF keeps them exactly. Writers of other formats
   // may ignore it.
   nlohmann::ordered_json format_metadata = nlohmann::ordered_json::object();
+  std::vector<SkippedEntry> skipped;  // in file order
 
   const TensorSource* find(const std::string& name) const;
   uint64_t total_bytes() const;

@@ -2,6 +2,7 @@
 //                      [--threads N] [--dry-run] [--force] [--json]
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -20,8 +21,14 @@ struct ConvertArgs {
   std::string layout, from_layout, model_config;
   int threads = 0;
   std::optional<uint64_t> torch_epoch;
-  bool dry_run = false, force = false, json = false, strip_module = false;
+  bool dry_run = false, force = false, json = false, strip_module = false, strict = false, verbose = false;
 };
+
+// One line each on stderr: what was left out and why (--strict makes it an error).
+void warn_skipped(const ConvertResult& r) {
+  for (const auto& e : r.skipped)
+    fmt::print(stderr, "warning: skipped '{}' ({}): {}\n", e.name, e.type, e.why);
+}
 
 nlohmann::ordered_json result_json(const ConvertResult& r, bool dry_run) {
   nlohmann::ordered_json j;
@@ -35,6 +42,8 @@ nlohmann::ordered_json result_json(const ConvertResult& r, bool dry_run) {
   j["seconds"] = r.seconds;
   j["files"] = r.plan.files;
   j["predicted_peak_memory_bytes"] = r.plan.peak_memory_bytes;
+  auto& skipped = j["skipped"] = nlohmann::ordered_json::array();
+  for (const auto& e : r.skipped) skipped.push_back({{"name", e.name}, {"type", e.type}, {"why", e.why}});
   auto& overflow = j["cast_overflow"] = nlohmann::ordered_json::object();
   for (const auto& [name, s] : r.report.cast_stats)
     if (s.overflow) overflow[name] = s.overflow;
@@ -65,7 +74,35 @@ void print_plan(const ConvertResult& r) {
              format_bytes(r.plan.output_bytes), format_bytes(r.plan.peak_memory_bytes));
 }
 
-void print_summary(const ConvertResult& r, const std::string& in, const std::string& out) {
+// Overflow (the dangerous one) for every tensor; underflow of tiny values is
+// normal in a bf16 -> f16 cast and touches hundreds of tensors of a 7B model,
+// so only the worst few unless --verbose (--json has them all).
+void print_cast_tensors(const std::map<std::string, CastStats>& stats, bool verbose) {
+  constexpr size_t kWorstUnderflow = 5;
+  std::vector<std::pair<std::string, CastStats>> under_only;
+  size_t with_overflow = 0;
+  for (const auto& [name, s] : stats) {
+    if (s.overflow) {
+      if (!with_overflow++) fmt::print("  overflow in:\n");
+      fmt::print("    {}: {} overflow, {} underflow\n", name, s.overflow, s.underflow);
+    } else if (s.underflow) {
+      under_only.emplace_back(name, s);
+    }
+  }
+  if (under_only.empty()) return;
+  std::stable_sort(under_only.begin(), under_only.end(),
+                   [](const auto& a, const auto& b) { return a.second.underflow > b.second.underflow; });
+  const size_t shown = verbose ? under_only.size() : std::min(under_only.size(), kWorstUnderflow);
+  if (shown == under_only.size())
+    fmt::print("  underflow only, in:\n");
+  else
+    fmt::print("  underflow only, in {} tensors; the {} worst (--verbose or --json for all):\n", under_only.size(),
+               shown);
+  for (size_t i = 0; i < shown; ++i)
+    fmt::print("    {}: {} overflow, {} underflow\n", under_only[i].first, 0, under_only[i].second.underflow);
+}
+
+void print_summary(const ConvertResult& r, const std::string& in, const std::string& out, bool verbose) {
   const double gbps = r.seconds > 0 ? double(r.bytes_in) / r.seconds / 1e9 : 0;
   fmt::print("converted {} ({}) -> {} ({})\n", in, r.input_format, out, r.output_format);
   if (!r.to_convention.empty()) fmt::print("  layout:    {} -> {}\n", r.from_convention, r.to_convention);
@@ -81,8 +118,7 @@ void print_summary(const ConvertResult& r, const std::string& in, const std::str
     return;
   }
   fmt::print("  cast:      {} values overflowed to inf/NaN, {} nonzero values flushed to zero\n", overflow, underflow);
-  for (const auto& [name, s] : r.report.cast_stats)
-    fmt::print("    {}: {} overflow, {} underflow\n", name, s.overflow, s.underflow);
+  print_cast_tensors(r.report.cast_stats, verbose);
 }
 
 }  // namespace
@@ -113,6 +149,8 @@ void add_convert_command(CLI::App& app, Action& action) {
   cmd->add_flag("--dry-run", a->dry_run, "Print the plan (tensors, shards, offsets, peak memory) and write nothing");
   cmd->add_flag("--force", a->force, "Overwrite existing output files");
   cmd->add_flag("--json", a->json, "Print the summary as JSON");
+  cmd->add_flag("--verbose", a->verbose, "List every tensor that lost values in the cast (default: the worst few)");
+  cmd->add_flag("--strict", a->strict, "Fail on an entry that is no tensor supra reads, instead of skipping it");
   cmd->callback([a, &action] {
     action = [a] {
       ConvertOptions options;
@@ -124,6 +162,7 @@ void add_convert_command(CLI::App& app, Action& action) {
       options.exclude_regex = a->exclude;
       options.output_format = a->format;
       options.dry_run = a->dry_run;
+      options.strict = a->strict;
       options.read.key = a->key;
       options.layout = {a->layout, a->from_layout, a->model_config};
       options.read.strip_module_prefix = a->strip_module;
@@ -144,12 +183,13 @@ void add_convert_command(CLI::App& app, Action& action) {
         options.on_plan = [&](const WritePlan& plan) { bar = std::make_unique<ProgressBar>("convert", plan.payload_bytes); };
       const ConvertResult r = convert_checkpoint(a->in, a->out, options);
       if (bar) bar->finish();
+      warn_skipped(r);
       if (a->json)
         std::cout << result_json(r, a->dry_run).dump(2) << "\n";
       else if (a->dry_run)
         print_plan(r);
       else
-        print_summary(r, a->in, a->out);
+        print_summary(r, a->in, a->out, a->verbose);
       return 0;
     };
   });

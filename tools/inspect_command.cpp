@@ -25,6 +25,20 @@ std::string stat_cell(const nlohmann::ordered_json& v) {
   return v.is_null() ? "-" : fmt::format("{:.6g}", v.get<double>());
 }
 
+// Metadata text on one line: a newline in an HDF5 attribute must not fake a row.
+std::string one_line(const std::string& s) {
+  std::string out;
+  for (const char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '\n') out += "\\n";
+    else if (c == '\t') out += "\\t";
+    else if (c == '\r') out += "\\r";
+    else if (u < 0x20 || u == 0x7F) out += fmt::format("\\x{:02x}", u);
+    else out += c;
+  }
+  return out;
+}
+
 void print_text(const nlohmann::ordered_json& r, bool stats) {
   fmt::print("path:       {}\n", r["path"].get<std::string>());
   fmt::print("format:     {} ({} file{})\n", r["format"].get<std::string>(), r["files"].size(),
@@ -49,7 +63,7 @@ void print_text(const nlohmann::ordered_json& r, bool stats) {
   if (!r["metadata"].empty()) {
     fmt::print("metadata:\n");
     for (const auto& [k, v] : r["metadata"].items()) {
-      std::string s = v.get<std::string>();
+      std::string s = one_line(v.get<std::string>());
       if (s.size() > 100) s = s.substr(0, 97) + "...";
       fmt::print("  {} = {}\n", k, s);
     }
@@ -72,6 +86,10 @@ void print_text(const nlohmann::ordered_json& r, bool stats) {
     }
     fmt::print("\n");
   }
+  if (!r["skipped"].empty()) fmt::print("\nskipped (no tensor supra reads):\n");
+  for (const auto& e : r["skipped"])
+    fmt::print("  {}  {}: {}\n", one_line(e["name"].get<std::string>()), e["type"].get<std::string>(),
+               e["why"].get<std::string>());
 }
 
 }  // namespace

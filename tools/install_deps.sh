@@ -10,6 +10,7 @@ packages=(
   libpcre2-dev libicu-dev                    # tokenizer/: split regexes (UTF + UCP), Unicode normalization
   libgtest-dev libbenchmark-dev
   python3-torch python3-numpy python3-h5py   # fixtures and interop tests (/usr/bin/python3)
+  python3-scipy                              # scipy.sparse.save_npz files in tests/interop/test_wild_entries.py
   time                                       # /usr/bin/time for peak-memory figures in bench/
   zstd                                       # bench/archive_bench.sh compares with the zstd CLI; regression inputs
   chromium                                   # renders validate's HTML report in tests/interop/test_report_html.py

@@ -6,11 +6,14 @@ namespace supra::hdf5 {
 
 void init_library() {
   static std::once_flag once;
-  std::call_once(once, [] {
-    H5open();
-    // Every failure becomes a supra::Error; the stack dump would be noise on stderr.
+  std::call_once(once, [] { H5open(); });
+  // Every failure becomes a supra::Error; the stack dump would be noise on
+  // stderr. A thread-safe libhdf5 keeps this switch per thread.
+  thread_local bool quiet = false;
+  if (!quiet) {
     H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-  });
+    quiet = true;
+  }
 }
 
 namespace {

@@ -11,8 +11,9 @@
 
 namespace supra::hdf5 {
 
-// Silences libhdf5's automatic error-stack printing (once per process);
-// call before any other HDF5 call.
+// Silences libhdf5's automatic error-stack printing; a thread-safe libhdf5
+// keeps that switch per thread, so call it on each thread before any other
+// HDF5 call.
 void init_library();
 
 // The innermost message of the current thread's HDF5 error stack ("" if none).

@@ -55,6 +55,9 @@ std::string describe(const Checkpoint& c) {
     w.u8(span ? kInFile : kAskWorker);
     w.u64(span ? span->offset : 0);
   }
+  w.u64(c.skipped.size());
+  for (const SkippedEntry& e : c.skipped)
+    for (const std::string* s : {&e.name, &e.type, &e.why, &e.id}) w.str(*s);
   return std::move(w.bytes());
 }
 
@@ -167,6 +170,11 @@ Checkpoint from_description(WireReader& r, const std::shared_ptr<Worker>& worker
     } else {
       r.malformed("tensor location");
     }
+  }
+  for (uint64_t n = r.u64(), i = 0; i < n; ++i) {
+    SkippedEntry e;
+    for (std::string* s : {&e.name, &e.type, &e.why, &e.id}) *s = r.str();
+    ckpt.skipped.push_back(std::move(e));
   }
   if (!r.at_end()) r.malformed("trailing bytes");
   return ckpt;

@@ -36,6 +36,7 @@ class Hdf5DatasetSource final : public TensorSource {
 
  private:
   void read_range(uint64_t offset, std::span<std::byte> out, CastStats*) const override {
+    init_library();  // this thread's error printing off too
     const TensorInfo& inf = info();
     const uint64_t elem = dtype_size(inf.dtype);
     const ErrorContext where{path_, inf.name, {}};
@@ -63,6 +64,21 @@ class Hdf5DatasetSource final : public TensorSource {
   Id memory_type_;
   std::string path_;
 };
+
+// Registered ids of the filter plugins people meet (HDF Group's filter list).
+std::string known_filter_name(H5Z_filter_t id) {
+  switch (id) {
+    case 307: return "bzip2";
+    case 32000: return "lzf";
+    case 32001: return "blosc";
+    case 32004: return "lz4";
+    case 32008: return "bitshuffle";
+    case 32013: return "zfp";
+    case 32015: return "zstd";
+    case 32026: return "blosc2";
+    default: return "filter";
+  }
+}
 
 std::string strip_fixed_string(const char* data, size_t size, H5T_str_t pad) {
   std::string s(data, size);
@@ -130,6 +146,23 @@ std::optional<std::string> string_attr(hid_t object, const char* name) {
   return attr_as_string(attr.get());
 }
 
+// The first filter of a dataset's pipeline that this libhdf5 cannot run
+// (a plugin such as Blosc that is not installed), said by name and id.
+std::optional<std::string> missing_filter(hid_t dcpl) {
+  const int n = H5Pget_nfilters(dcpl);
+  for (int i = 0; i < n; ++i) {
+    unsigned flags = 0, config = 0;
+    size_t cd_count = 0;
+    char name[64] = {};
+    const H5Z_filter_t id = H5Pget_filter2(dcpl, unsigned(i), &flags, &cd_count, nullptr, sizeof(name), name, &config);
+    if (id < 0 || H5Zfilter_avail(id) > 0) continue;
+    std::string label = name;
+    if (label.empty()) label = known_filter_name(id);
+    return "filter '" + label + "' (" + std::to_string(id) + ") is not available (no HDF5 plugin for it is installed)";
+  }
+  return std::nullopt;
+}
+
 struct RootAttrs {
   std::vector<std::pair<std::string, std::string>> values;  // in storage order
 };
@@ -156,6 +189,7 @@ struct Walker {
   std::set<haddr_t> visited;
   std::set<std::string> names;
   std::vector<TensorPtr> tensors;
+  std::vector<SkippedEntry> skipped;
 
   const std::shared_ptr<const MappedFile>& mapped_file() {
     if (!mapped) mapped = MappedFile::open(path);
@@ -197,18 +231,18 @@ struct Walker {
     Id dset = checked(H5Dopen2(group, link.c_str(), H5P_DEFAULT), H5Dclose, "hdf5.104", {path, full, {}},
                       "cannot open dataset");
     Id type = checked(H5Dget_type(dset.get()), H5Tclose, "hdf5.104", {path, full, {}}, "cannot read its type");
-    const H5T_class_t cls = H5Tget_class(type.get());
-    if (cls == H5T_STRING || cls == H5T_REFERENCE) return;  // text and references are not weights
     std::string name = full, dtype_attr;
     if (ours) {
       if (auto n = string_attr(dset.get(), kNameAttr)) name = *n;
       if (auto d = string_attr(dset.get(), kDtypeAttr)) dtype_attr = *d;
     }
     auto read_type = read_type_for(type.get(), dtype_attr);
-    if (!read_type)
-      throw bad_input("hdf5.105", {path, name, {}},
-                      "dataset type (HDF5 class " + std::to_string(int(cls)) + ", " +
-                          std::to_string(H5Tget_size(type.get())) + " bytes) is not a tensor type supra reads");
+    const std::string type_text = std::string("HDF5 ") + class_name(H5Tget_class(type.get())) + ", " +
+                                  std::to_string(H5Tget_size(type.get())) + " bytes";
+    if (!read_type) {  // one dataset that is no tensor must not sink the file
+      skipped.push_back({name, type_text, why_not_a_tensor(type.get()), "hdf5.105"});
+      return;
+    }
 
     Id space = checked(H5Dget_space(dset.get()), H5Sclose, "hdf5.104", {path, name, {}}, "cannot read its shape");
     const H5S_class_t space_class = H5Sget_simple_extent_type(space.get());
@@ -230,6 +264,10 @@ struct Walker {
 
     Id dcpl = checked(H5Dget_create_plist(dset.get()), H5Pclose, "hdf5.104", {path, name, {}},
                       "cannot read its storage properties");
+    if (auto missing = missing_filter(dcpl.get())) {
+      skipped.push_back({name, type_text, *missing, "hdf5.114"});
+      return;
+    }
     const bool contiguous = H5Pget_layout(dcpl.get()) == H5D_CONTIGUOUS && H5Pget_nfilters(dcpl.get()) == 0;
     const haddr_t offset = contiguous ? H5Dget_offset(dset.get()) : HADDR_UNDEF;
     if (offset != HADDR_UNDEF && (offset > file_size || nbytes > file_size - offset))
@@ -302,6 +340,7 @@ Checkpoint read_hdf5_in_this_process(const fs::path& path) {
   }
   walker.walk_group(walker.file.get(), "", 0);
   ckpt.tensors = std::move(walker.tensors);
+  ckpt.skipped = std::move(walker.skipped);
   return ckpt;
 }
 

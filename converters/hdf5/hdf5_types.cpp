@@ -1,6 +1,7 @@
 #include "converters/hdf5/hdf5_types.hpp"
 
 #include <cstring>
+#include <string>
 
 namespace supra::hdf5 {
 namespace {
@@ -109,7 +110,53 @@ std::optional<ReadType> read_type_for(hid_t file_type, const std::string& dtype_
     // Read the enum as itself: HDF5 converts no enum to integers; its bytes are 0/1.
     return ReadType{DType::BOOL, type_id(H5Tcopy(file_type))};
   }
+  if (cls == H5T_ENUM) {
+    // Any other integer enum comes through as its integer values, read as
+    // itself (no conversion), so only a little-endian base is read as is.
+    Id base = type_id(H5Tget_super(file_type));
+    if (!base || H5Tget_class(base.get()) != H5T_INTEGER || H5Tget_order(base.get()) != H5T_ORDER_LE)
+      return std::nullopt;
+    auto dtype = integer_dtype(size, H5Tget_sign(base.get()) == H5T_SGN_2);
+    if (!dtype) return std::nullopt;
+    return ReadType{*dtype, type_id(H5Tcopy(file_type))};
+  }
   return std::nullopt;
+}
+
+const char* class_name(H5T_class_t cls) {
+  switch (cls) {
+    case H5T_INTEGER: return "integer";
+    case H5T_FLOAT: return "float";
+    case H5T_TIME: return "time";
+    case H5T_STRING: return "string";
+    case H5T_BITFIELD: return "bitfield";
+    case H5T_OPAQUE: return "opaque";
+    case H5T_COMPOUND: return "compound";
+    case H5T_REFERENCE: return "reference";
+    case H5T_ENUM: return "enum";
+    case H5T_VLEN: return "vlen";
+    case H5T_ARRAY: return "array";
+    default: return "unknown class";
+  }
+}
+
+std::string why_not_a_tensor(hid_t type) {
+  const H5T_class_t cls = H5Tget_class(type);
+  const std::string size = std::to_string(H5Tget_size(type)) + "-byte";
+  switch (cls) {
+    case H5T_FLOAT: return "a " + size + " float (long double?) has no supra dtype";
+    case H5T_INTEGER: return "a " + size + " integer has no supra dtype";
+    case H5T_STRING: return "text is not a tensor";
+    case H5T_COMPOUND: return "a compound type (a table of records) is not a tensor";
+    case H5T_ENUM: return "an enum whose base is not a little-endian integer";
+    case H5T_VLEN: return "variable-length sequences are not tensors";
+    case H5T_ARRAY: return "array-typed elements are not read (only plain numbers)";
+    case H5T_BITFIELD: return "bitfields are not numbers";
+    case H5T_TIME: return "time values are not tensors";
+    case H5T_OPAQUE: return "opaque bytes are not tensors";
+    case H5T_REFERENCE: return "object references are not tensors";
+    default: return "not a tensor type supra reads";
+  }
 }
 
 }  // namespace supra::hdf5

@@ -29,4 +29,10 @@ std::optional<ReadType> read_type_for(hid_t file_type, const std::string& dtype_
 // True for h5py's numpy-bool enum (int8 base, members FALSE=0, TRUE=1).
 bool is_h5py_bool_enum(hid_t type);
 
+// The datatype class by its HDF5 name: "compound", "enum", "vlen", ...
+const char* class_name(H5T_class_t cls);
+// Why a dataset of this type (read_type_for gave nullopt) is no tensor, for
+// the skip warning: "a compound (table) type is not a tensor".
+std::string why_not_a_tensor(hid_t type);
+
 }  // namespace supra::hdf5

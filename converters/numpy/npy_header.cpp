@@ -128,7 +128,24 @@ class Literal {
       ++i_;
       return v;
     }
-    fail("unsupported value (descr must be a plain type string)");
+    if (c == '[') {  // a structured dtype's descr: kept as text, to be named and skipped
+      const size_t start = i_;
+      int depth = 0;
+      for (; i_ < s_.size(); ++i_) {
+        if (s_[i_] == '\'' || s_[i_] == '"') {
+          (void)string();  // field names may hold brackets
+          --i_;
+        } else if (s_[i_] == '[' || s_[i_] == '(') {
+          ++depth;
+        } else if ((s_[i_] == ']' || s_[i_] == ')') && --depth == 0) {
+          break;
+        }
+      }
+      if (i_ >= s_.size()) fail("unterminated structured descr");
+      v.text = s_.substr(start, ++i_ - start);
+      return v;
+    }
+    fail("unsupported value (descr must be a type string or a structured list)");
   }
 };
 
@@ -147,6 +164,17 @@ std::optional<DType> dtype_from_descr(const std::string& d, bool& big_endian) {
   return std::nullopt;
 }
 
+// Why an array of numpy type `descr` is no tensor supra can represent.
+std::string unsupported_why(const std::string& descr) {
+  const char kind = descr.size() >= 2 ? descr[1] : '?';
+  if (descr.starts_with("[")) return "a structured (record) array is not a tensor";
+  if (kind == 'U' || kind == 'S' || kind == 'a') return "strings are not tensors";
+  if (kind == 'O') return "Python objects (pickled) are not tensors";
+  if (kind == 'c') return "complex numbers have no supra dtype";
+  if (kind == 'M' || kind == 'm') return "datetimes are not tensors";
+  return "dtype '" + descr + "' is not supported";
+}
+
 }  // namespace
 
 bool has_npy_magic(std::span<const std::byte> head) {
@@ -154,7 +182,7 @@ bool has_npy_magic(std::span<const std::byte> head) {
 }
 
 NpyHeader parse_npy_header(std::span<const std::byte> bytes, const std::string& file, const std::string& tensor,
-                           uint64_t base) {
+                           uint64_t base, bool allow_unsupported) {
   if (bytes.size() < 10 || !has_npy_magic(bytes))
     throw bad_input("numpy.101", {file, tensor, base}, "no \\x93NUMPY magic: not a .npy array");
   const uint8_t major = uint8_t(bytes[6]), minor = uint8_t(bytes[7]);
@@ -185,13 +213,14 @@ NpyHeader parse_npy_header(std::span<const std::byte> bytes, const std::string& 
     throw bad_input("numpy.104", {file, tensor, base + start}, "header values have the wrong types");
   bool big = false;
   const auto dtype = dtype_from_descr(descr.text, big);
-  if (!dtype)
-    throw bad_input("numpy.105", {file, tensor, base + start}, "dtype '" + descr.text + "' is not supported");
-  if (big)
-    throw bad_input("numpy.106", {file, tensor, base + start},
-                    "big-endian dtype '" + descr.text + "' is not supported");
   NpyHeader h;
-  h.dtype = *dtype;
+  h.descr = descr.text;
+  if (!dtype || big) {
+    h.unsupported_id = dtype ? "numpy.106" : "numpy.105";
+    h.unsupported_why = dtype ? "big-endian dtype '" + descr.text + "' is not supported" : unsupported_why(descr.text);
+    if (!allow_unsupported) throw bad_input(h.unsupported_id.c_str(), {file, tensor, base + start}, h.unsupported_why);
+  }
+  h.dtype = dtype.value_or(DType::U8);
   h.fortran_order = fortran.flag;
   h.shape = shape.dims;
   h.data_offset = start + len;

@@ -48,6 +48,14 @@ TensorPtr array_tensor(const std::string& path, const std::string& name, const n
                                                fortran_strides(h.shape));
 }
 
+// One array of a type supra has no dtype for (scipy.sparse's '|S3' format
+// name, a '<U' label array) must not sink the rest of the .npz.
+bool skip_unsupported(Checkpoint& ckpt, const std::string& name, const numpy::NpyHeader& h) {
+  if (h.unsupported_id.empty()) return false;
+  ckpt.skipped.push_back({name, "numpy " + h.descr, h.unsupported_why, h.unsupported_id});
+  return true;
+}
+
 }  // namespace
 
 Checkpoint read_npy(const fs::path& path) {
@@ -82,19 +90,21 @@ Checkpoint read_npz(const fs::path& path) {
       archive.verify_crc(e);
       std::vector<std::byte> head(std::min<uint64_t>(e.size, numpy::kMaxHeaderText + 12));
       file->read_at(e.data_offset, head);
-      const auto h = numpy::parse_npy_header(head, p, name, e.data_offset);
+      const auto h = numpy::parse_npy_header(head, p, name, e.data_offset, /*allow_unsupported=*/true);
+      if (skip_unsupported(ckpt, name, h)) continue;
       ckpt.tensors.push_back(array_tensor(p, name, h, file, nullptr, e.data_offset, e.size));
     } else {
       // Only the header is inflated now: the data may be a deflate bomb.
       zip::InflateStream stream(file, e);
       std::vector<std::byte> head(std::min<uint64_t>(e.size, numpy::kMaxHeaderText + 12));
       stream.read(0, head);
-      const auto h = numpy::parse_npy_header(head, p, name, e.data_offset);
+      const auto h = numpy::parse_npy_header(head, p, name, e.data_offset, /*allow_unsupported=*/true);
+      if (skip_unsupported(ckpt, name, h)) continue;
       ckpt.tensors.push_back(array_tensor(p, name, h, file, &e, 0, e.size));
     }
   }
   if (!skipped.empty()) ckpt.metadata["numpy.skipped"] = skipped;
-  if (ckpt.tensors.empty())
+  if (ckpt.tensors.empty() && ckpt.skipped.empty())
     throw bad_input("numpy.109", {p, {}, {}}, "the .npz holds no .npy members");
   return ckpt;
 }

@@ -1,5 +1,6 @@
 #include "converters/pytorch/pytorch_reader.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -21,10 +22,12 @@ using namespace pytorch;
 namespace {
 
 constexpr uint64_t kMaxPickleBytes = 1ull << 30;
-// torch/serialization.py MAGIC_NUMBER 0x1950a86a20f9469cfc6c, pickled as
-// PROTO 2, LONG1 10 bytes little-endian.
-constexpr unsigned char kLegacyHead[] = {0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46,
-                                         0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19};
+// torch/serialization.py MAGIC_NUMBER 0x1950a86a20f9469cfc6c, pickled by
+// protocols 2-5 as LONG1 10 bytes little-endian (after PROTO n, and from
+// protocol 4 on a FRAME), by protocols 0-1 as decimal text LONG.
+constexpr unsigned char kLegacyMagicLong1[] = {0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9,
+                                               0x20, 0x6a, 0xa8, 0x50, 0x19};
+constexpr std::string_view kLegacyMagicText = "L119547037146038801333356L\n";
 
 // Where one storage's bytes are: in the file, or inflated in memory.
 struct StorageBytes {
@@ -167,7 +170,9 @@ Checkpoint read_legacy(std::shared_ptr<const MappedFile> mapped, const ReadOptio
     if (!ok) throw bad_input("pytorch.107", {file, {}, at}, "legacy torch.save stream: " + what);
   };
   PickleResult magic = unpickle(bytes, 0, file, "legacy magic");
-  expect(magic.objects[magic.root].kind == PyKind::BigInt, 0, "bad magic number");
+  const PyObject& m = magic.objects[magic.root];
+  const std::string_view magic_le(reinterpret_cast<const char*>(kLegacyMagicLong1) + 2, sizeof(kLegacyMagicLong1) - 2);
+  expect(m.kind == PyKind::BigInt && m.text == magic_le, 0, "bad magic number");
   PickleResult version = unpickle(bytes, magic.end, file, "legacy protocol version");
   const PyObject& v = version.objects[version.root];
   expect(v.kind == PyKind::Int && v.int_value == 1001, magic.end, "protocol version is not 1001");
@@ -224,7 +229,13 @@ std::string slurp(const fs::path& p) {
 }  // namespace
 
 bool is_legacy_torch_pickle(std::span<const std::byte> head) {
-  return head.size() >= sizeof(kLegacyHead) && std::memcmp(head.data(), kLegacyHead, sizeof(kLegacyHead)) == 0;
+  auto starts_with = [&](size_t at, const void* what, size_t n) {
+    return head.size() >= at + n && std::memcmp(head.data() + at, what, n) == 0;
+  };
+  if (starts_with(0, kLegacyMagicText.data(), kLegacyMagicText.size())) return true;
+  if (head.size() < 2 || head[0] != std::byte{0x80} || uint8_t(head[1]) < 2 || uint8_t(head[1]) > 5) return false;
+  const size_t at = head.size() > 2 && head[2] == std::byte{0x95} ? 2 + 9 : 2;  // FRAME and its 8-byte length
+  return starts_with(at, kLegacyMagicLong1, sizeof(kLegacyMagicLong1));
 }
 
 bool looks_like_torch_zip(std::span<const std::byte> head) {
@@ -238,9 +249,10 @@ bool looks_like_torch_zip(std::span<const std::byte> head) {
 
 Checkpoint read_pytorch_file(const fs::path& path, const ReadOptions& options) {
   auto mapped = MappedFile::open(path.string());
-  std::byte head[16] = {};
-  if (mapped->size() >= sizeof(head)) mapped->read_at(0, head);
-  if (std::memcmp(head, "PYTORCH1", 8) == 0)
+  std::byte head_bytes[32] = {};
+  const std::span<std::byte> head(head_bytes, std::min<uint64_t>(mapped->size(), sizeof(head_bytes)));
+  mapped->read_at(0, head);
+  if (std::memcmp(head_bytes, "PYTORCH1", 8) == 0)
     throw bad_input("pytorch.108", {path.string(), {}, 0}, "PYTORCH1 pre-release format is not supported");
   if (is_legacy_torch_pickle(head)) return read_legacy(mapped, options);
   if (!zip::looks_like_zip(head) && mapped->size() >= 2 && head[0] == std::byte{0x80})

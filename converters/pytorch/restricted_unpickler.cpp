@@ -82,7 +82,8 @@ constexpr uint8_t MARK = '(', STOP = '.', POP = '0', POP_MARK = '1', DUP = '2', 
                   TUPLE1 = 0x85, TUPLE2 = 0x86, TUPLE3 = 0x87, NEWTRUE = 0x88, NEWFALSE = 0x89, LONG1 = 0x8a,
                   LONG4 = 0x8b, BINBYTES = 'B', SHORT_BINBYTES = 'C', SHORT_BINUNICODE = 0x8c,
                   BINUNICODE8 = 0x8d, EMPTY_SET = 0x8f, ADDITEMS = 0x90, FROZENSET = 0x91,
-                  STACK_GLOBAL = 0x93, MEMOIZE = 0x94, FRAME = 0x95;
+                  STACK_GLOBAL = 0x93, MEMOIZE = 0x94, FRAME = 0x95,
+                  INT = 'I', LONG = 'L';  // protocol 0/1 text opcodes
 
 class Unpickler {
  public:
@@ -126,6 +127,8 @@ class Unpickler {
         case BININT: push(make_int(PyKind::Int, int32_t(le(4)))); break;
         case BININT1: push(make_int(PyKind::Int, u8())); break;
         case BININT2: push(make_int(PyKind::Int, int64_t(le(2)))); break;
+        case INT: text_int(line(), false); break;
+        case LONG: text_int(line(), true); break;
         case LONG1: long_int(u8()); break;
         case LONG4: long_int(le(4)); break;
         case BINFLOAT: {
@@ -251,7 +254,7 @@ class Unpickler {
     for (;;) {
       const char c = char(u8());
       if (c == '\n') return s;
-      if (s.size() > 1000) fail("pytorch.203", "GLOBAL name is too long");
+      if (s.size() > 1000) fail("pytorch.203", "a text opcode's line is too long");
       s += c;
     }
   }
@@ -303,6 +306,51 @@ class Unpickler {
       push(make_int(PyKind::Int, int64_t(v)));
     } else {
       push(make_text(PyKind::BigInt, s));
+    }
+  }
+
+  // INT ("I42\n", "I01\n" = True) and LONG ("L42L\n") of protocols 0 and 1:
+  // decimal text, turned into the little-endian two's complement LONG1 carries.
+  void text_int(std::string digits, bool is_long) {
+    if (!is_long && (digits == "00" || digits == "01")) {
+      push(digits == "01" ? singleton(true_, PyKind::Bool, 1) : singleton(false_, PyKind::Bool, 0));
+      return;
+    }
+    if (is_long && !digits.empty() && digits.back() == 'L') digits.pop_back();
+    const bool negative = !digits.empty() && digits[0] == '-';
+    if (!digits.empty() && (digits[0] == '-' || digits[0] == '+')) digits.erase(0, 1);
+    if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos)
+      fail("pytorch.203", "INT/LONG text is not a decimal number");
+    std::vector<uint8_t> mag{0};  // little-endian magnitude, base 256
+    for (char c : digits) {
+      unsigned carry = unsigned(c - '0');
+      for (uint8_t& b : mag) {
+        const unsigned v = unsigned(b) * 10 + carry;
+        b = uint8_t(v & 0xff);
+        carry = v >> 8;
+      }
+      if (carry) mag.push_back(uint8_t(carry));
+    }
+    mag.push_back(0);  // room for the sign bit
+    if (negative) {    // two's complement: invert, add one
+      unsigned carry = 1;
+      for (uint8_t& b : mag) {
+        const unsigned v = unsigned(uint8_t(~b)) + carry;
+        b = uint8_t(v & 0xff);
+        carry = v >> 8;
+      }
+    }
+    // Drop redundant sign bytes, as LONG1 would be written.
+    const uint8_t fill = negative ? 0xff : 0x00;
+    while (mag.size() > 1 && mag.back() == fill && ((mag[mag.size() - 2] & 0x80) == (fill & 0x80))) mag.pop_back();
+    const auto* p = reinterpret_cast<const std::byte*>(mag.data());
+    if (mag.size() <= 8) {
+      uint64_t v = 0;
+      for (size_t i = mag.size(); i-- > 0;) v = v << 8 | mag[i];
+      if (mag.size() < 8 && (mag.back() & 0x80)) v |= ~uint64_t(0) << (8 * mag.size());
+      push(make_int(PyKind::Int, int64_t(v)));
+    } else {
+      push(make_text(PyKind::BigInt, std::span<const std::byte>(p, mag.size())));
     }
   }
 

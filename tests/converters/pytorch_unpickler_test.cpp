@@ -203,5 +203,37 @@ TEST(PytorchUnpickler, CodecsEncodeRefusesWhatIsNotLatin1) {
   EXPECT_EQ(id_of(kHead + "c__builtin__\nbytes\n" + op({'K', 3, 0x85, 'R', '.'})), "pytorch.204");  // bytes(3)
 }
 
+// Protocol 1 writes ints that do not fit 32 bits and bools as text (LONG
+// "L...L\n", INT "I01\n"); they must come back as protocol 2's LONG1 /
+// NEWTRUE do. Both byte strings are Python's pickle.dumps of
+// [0, -5, 2**63-1, -2**63, 2**64, -2**64-1, torch's legacy magic, True, False].
+TEST(PytorchUnpickler, TextIntsOfProtocol1EqualProtocol2) {
+  auto bytes = [](const std::string& s) {
+    std::vector<std::byte> b;
+    for (char c : s) b.push_back(std::byte(c));
+    return b;
+  };
+  const auto p1 = bytes("\x5d\x71\x00\x28\x4b\x00\x4a\xfb\xff\xff\xff\x4c\x39\x32\x32\x33\x33\x37\x32\x30\x33\x36\x38\x35\x34\x37\x37\x35\x38\x30\x37\x4c\x0a\x4c\x2d\x39\x32\x32\x33\x33\x37\x32\x30\x33\x36\x38\x35\x34\x37\x37\x35\x38\x30\x38\x4c\x0a\x4c\x31\x38\x34\x34\x36\x37\x34\x34\x30\x37\x33\x37\x30\x39\x35\x35\x31\x36\x31\x36\x4c\x0a\x4c\x2d\x31\x38\x34\x34\x36\x37\x34\x34\x30\x37\x33\x37\x30\x39\x35\x35\x31\x36\x31\x37\x4c\x0a\x4c\x31\x31\x39\x35\x34\x37\x30\x33\x37\x31\x34\x36\x30\x33\x38\x38\x30\x31\x33\x33\x33\x33\x35\x36\x4c\x0a\x49\x30\x31\x0a\x49\x30\x30\x0a\x65\x2e"s);
+  const auto p2 = bytes("\x80\x02\x5d\x71\x00\x28\x4b\x00\x4a\xfb\xff\xff\xff\x8a\x08\xff\xff\xff\xff\xff\xff\xff\x7f\x8a\x08\x00\x00\x00\x00\x00\x00\x00\x80\x8a\x09\x00\x00\x00\x00\x00\x00\x00\x00\x01\x8a\x09\xff\xff\xff\xff\xff\xff\xff\xff\xfe\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19\x88\x89\x65\x2e"s);
+  const PickleResult a = unpickle(p1, 0, "p1", "p1"), b = unpickle(p2, 0, "p2", "p2");
+  const auto& la = a.objects[a.root].items;
+  const auto& lb = b.objects[b.root].items;
+  ASSERT_EQ(la.size(), 9u);
+  ASSERT_EQ(la.size(), lb.size());
+  for (size_t i = 0; i < la.size(); ++i) {
+    const PyObject &x = a.objects[la[i]], &y = b.objects[lb[i]];
+    EXPECT_EQ(x.kind, y.kind) << i;
+    EXPECT_EQ(x.int_value, y.int_value) << i;
+    EXPECT_EQ(x.text, y.text) << i;
+  }
+  // Protocol 0's INT of a negative number, and text that is not a number.
+  const auto neg = bytes(kHead + "(I-5\nI7\nl.");
+  const PickleResult n = unpickle(neg, 0, "n", "n");
+  EXPECT_EQ(n.objects[n.objects[n.root].items[0]].int_value, -5);
+  EXPECT_EQ(n.objects[n.objects[n.root].items[1]].int_value, 7);
+  EXPECT_EQ(id_of(kHead + "I1x\n."), "pytorch.203");
+  EXPECT_EQ(id_of(kHead + "L-L\n."), "pytorch.203");
+}
+
 }  // namespace
 }  // namespace supra::pytorch
