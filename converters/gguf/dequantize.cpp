@@ -5,7 +5,10 @@
 #include <stdexcept>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "converters/gguf/ggml_types.hpp"
+#include "schema/error.hpp"
 #include "schema/float_convert.hpp"
 #include "schema/mapped_file.hpp"
 #include "schema/read_scratch.hpp"
@@ -240,7 +243,7 @@ void dequantize_blocks(uint32_t ggml_type, const std::byte* src, size_t n_blocks
 namespace {
 uint64_t quantized_bytes(const TensorInfo& info, uint32_t ggml_type) {
   const GgmlType* t = find_ggml_type(ggml_type);
-  if (!can_dequantize(ggml_type) || !t || info.numel() % t->block_size != 0)
+  if (!t || t->block_size < 2 || info.numel() % t->block_size != 0)
     throw std::invalid_argument("DequantizedTensorSource: bad type or shape for '" + info.name + "'");
   return info.numel() / t->block_size * t->type_size;
 }
@@ -264,6 +267,12 @@ DequantizedTensorSource::DequantizedTensorSource(std::string name, std::vector<u
 
 void DequantizedTensorSource::read_range(uint64_t offset, std::span<std::byte> out, CastStats* stats) const {
   const GgmlType& t = *find_ggml_type(ggml_type_);
+  if (!decodable()) {
+    const std::optional<FileSpan> at = blocks_->file_span();
+    throw bad_input("gguf.127", {at ? at->file->path() : std::string(), name(), at ? std::optional(at->offset) : std::nullopt},
+                    fmt::format("tensor type {} cannot be dequantized by supra: keep it as it is (GGUF output) or "
+                                "leave it out (--exclude)", t.name));
+  }
   const uint64_t first = offset / 4, end = first + out.size() / 4;  // element range
   const uint64_t first_block = first / t.block_size, end_block = (end + t.block_size - 1) / t.block_size;
   // Batches of whole blocks: ~1 MiB of quantized input at a time.

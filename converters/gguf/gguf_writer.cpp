@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 
+#include "converters/gguf/dequantize.hpp"
 #include "converters/gguf/ggml_types.hpp"
 #include "converters/gguf/gguf_reader.hpp"
 #include "converters/gguf/quantize.hpp"
@@ -88,6 +89,7 @@ uint64_t pad_to(uint64_t x, uint64_t alignment) { return (x + alignment - 1) / a
 struct Planned {
   TensorPtr source;  // streams the bytes written
   GgufOutput::Tensor tensor;
+  bool quantized_here = false;  // made Q8_0 by this write (not copied from a quantized source)
 };
 
 Planned plan_tensor(const TensorPtr& t, const GgufWriteOptions& options) {
@@ -99,13 +101,16 @@ Planned plan_tensor(const TensorPtr& t, const GgufWriteOptions& options) {
                                 info.name.size(), kGgufMaxNameBytes));
   if (info.shape.size() > kGgufMaxDims)
     throw bad_input("gguf.302", where, fmt::format("tensor has {} dimensions; GGUF allows at most {}", info.shape.size(), kGgufMaxDims));
+  // Quantized blocks read from a GGUF are copied as they are: never dequantized and requantized.
+  if (const auto* q = dynamic_cast<const DequantizedTensorSource*>(t.get()))
+    return {q->blocks(), {info.name, q->ggml_type(), info.shape}};
   if (!dtype_gguf_type(info.dtype))
     throw bad_input("gguf.303", where,
                     fmt::format("GGUF has no {} type; cast it (--dtype) or leave it out (--exclude)", dtype_name(info.dtype)));
   const bool is_float = dtype_is_float(info.dtype);
   if (options.quantize == "q8_0" && is_float) {
     if (info.shape.size() == 2 && info.shape[1] % kQ8_0BlockElements == 0)
-      return {std::make_shared<Q8_0TensorSource>(t), {info.name, ggml::Q8_0, info.shape}};
+      return {std::make_shared<Q8_0TensorSource>(t), {info.name, ggml::Q8_0, info.shape}, true};
     if (info.shape.size() == 1) {
       TensorPtr f32 = cast_if_float(t, DType::F32);
       return {f32, {info.name, ggml::F32, info.shape}};
@@ -116,11 +121,12 @@ Planned plan_tensor(const TensorPtr& t, const GgufWriteOptions& options) {
 
 // general.file_type / general.quantization_version describing what is written.
 void describe_file_type(std::vector<GgufKV>& kvs, const std::vector<Planned>& planned) {
-  bool quantized = false;
+  bool quantized = false, quantized_here = false;
   std::map<uint32_t, uint64_t> matrix_elements;  // ggml type -> elements in tensors of rank >= 2
   for (const Planned& p : planned) {
     const GgmlType* t = find_ggml_type(p.tensor.ggml_type);
     if (t && t->block_size > 1) quantized = true;
+    quantized_here = quantized_here || p.quantized_here;
     if (p.tensor.shape.size() >= 2) {
       uint64_t n = 1;
       for (uint64_t d : p.tensor.shape) n *= d;
@@ -128,8 +134,11 @@ void describe_file_type(std::vector<GgufKV>& kvs, const std::vector<Planned>& pl
     }
   }
   if (quantized) {
-    set_gguf_kv(kvs, "general.file_type", GgufValue::u32(kFileTypeMostlyQ8_0));
-    set_gguf_kv(kvs, "general.quantization_version", GgufValue::u32(kQuantizationVersion));
+    // Copied quantized tensors keep the source's file_type (it named their mix).
+    if (quantized_here || !find_gguf_kv(kvs, "general.file_type"))
+      set_gguf_kv(kvs, "general.file_type", GgufValue::u32(kFileTypeMostlyQ8_0));
+    if (quantized_here || !find_gguf_kv(kvs, "general.quantization_version"))
+      set_gguf_kv(kvs, "general.quantization_version", GgufValue::u32(kQuantizationVersion));
     return;
   }
   erase_gguf_kv(kvs, "general.quantization_version");
@@ -225,8 +234,10 @@ WritePlan plan_gguf(const Checkpoint& ckpt, const fs::path& out, const WriteOpti
   const GgufOutput layout = layout_gguf(ckpt, default_gguf_kvs(ckpt), out, GgufWriteOptions{options.quantize});
   WritePlan plan = plan_from_layouts({layout.file}, options.threads);
   // Quantized tensors stream as raw bytes; show their real shape.
-  for (size_t i = 0; i < plan.tensors.size() && i < layout.tensors.size(); ++i)
-    if (layout.tensors[i].ggml_type == ggml::Q8_0) plan.tensors[i].shape = layout.tensors[i].shape;
+  for (size_t i = 0; i < plan.tensors.size() && i < layout.tensors.size(); ++i) {
+    const GgmlType* t = find_ggml_type(layout.tensors[i].ggml_type);
+    if (t && t->block_size > 1) plan.tensors[i].shape = layout.tensors[i].shape;
+  }
   return plan;
 }
 

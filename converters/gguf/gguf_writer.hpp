@@ -33,8 +33,11 @@ struct GgufOutput {
 // Lays out `ckpt` as the GGUF file `out` with exactly the KVs `kvs` (order
 // kept), adjusted so the file is consistent:
 //   - general.alignment (u32 power of two) is honoured if present, else 32;
-//   - when a tensor is quantized, general.file_type (u32, 7 = MOSTLY_Q8_0)
-//     and general.quantization_version (u32 2) are set; when none is,
+//   - a quantized tensor read from a GGUF (DequantizedTensorSource) is
+//     written as its blocks, byte for byte;
+//   - when a tensor is quantized here, general.file_type (u32, 7 = MOSTLY_Q8_0)
+//     and general.quantization_version (u32 2) are set (only when absent if
+//     all quantized tensors were copied); when none is quantized,
 //     general.quantization_version is dropped and an existing
 //     general.file_type is set to what the tensors are (0 all F32, 1 F16, 32 BF16).
 // Throws bad_input gguf.3xx for what GGUF cannot hold (docs/gguf.md).

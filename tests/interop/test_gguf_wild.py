@@ -1,0 +1,116 @@
+#!/usr/bin/python3
+"""GGUF as people download it, made by the real producers (ggml quantizes the
+blocks, gguf-py writes the files; tests/interop/ggml_producer.py):
+- `inspect` lists every ggml type, with the stored type and stored bytes, also
+  the types supra cannot dequantize, in text and --json;
+- GGUF -> GGUF copies quantized tensors byte for byte (gguf-py reads them back);
+- an output that needs values refuses a type without a dequantizer (gguf.127)
+  and leaves no file.
+
+usage: test_gguf_wild.py PATH_TO_SUPRA"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from interop_harness import check, summary  # noqa: E402
+import ggml_producer  # noqa: E402
+
+SUPRA = sys.argv[1]
+CACHE = os.path.join(tempfile.gettempdir(), f"supra-interop-gguf-py-{os.getuid()}")
+QUANTIZED = ["Q4_K", "Q8_1", "IQ1_S", "IQ1_M", "IQ2_XXS", "IQ2_XS", "IQ2_S", "IQ3_XXS", "IQ3_S", "IQ4_NL",
+             "IQ4_XS", "TQ1_0", "TQ2_0", "MXFP4"]
+
+
+def run(*args):
+    return subprocess.run([SUPRA, *args], capture_output=True, text=True)
+
+
+def supra(*args):
+    r = run(*args)
+    if r.returncode != 0:
+        raise SystemExit(f"supra {' '.join(args)} failed ({r.returncode}): {r.stderr.strip()}")
+    return r.stdout
+
+
+def write_every_type(gguf, path, rng):
+    """One [2, 256] tensor per quantized type (+ an F32 norm); returns name -> (type, blocks)."""
+    w = gguf.GGUFWriter(path, arch="wildtest")
+    w.add_string("general.name", "every ggml type")
+    w.add_uint32("wildtest.answer", 42)
+    stored = {}
+    for name in QUANTIZED:
+        blocks = ggml_producer.quantize(name, rng.standard_normal((2, 256), dtype=np.float32))
+        qtype = getattr(gguf.GGMLQuantizationType, name)
+        w.add_tensor(f"t.{name}", np.frombuffer(blocks, dtype=np.uint8).reshape(2, -1), raw_dtype=qtype)
+        stored[f"t.{name}"] = (name, blocks)
+    norm = rng.standard_normal(256, dtype=np.float32)
+    w.add_tensor("t.norm", norm)
+    stored["t.norm"] = ("F32", norm.tobytes())
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    return stored
+
+
+def check_inspect(path, stored):
+    report = json.loads(supra("inspect", path, "--json"))
+    rows = {t["name"]: t for t in report["tensors"]}
+    check("inspect --json lists every tensor", set(rows) == set(stored), sorted(set(stored) - set(rows)))
+    for name, (qtype, blocks) in stored.items():
+        row = rows.get(name, {})
+        check(f"inspect --json {qtype}: stored type, stored bytes, shape",
+              row.get("dtype") == qtype and row.get("bytes") == len(blocks) and row.get("shape") == ([2, 256] if qtype != "F32" else [256]),
+              f"{row}")
+    check("inspect --json: total bytes are the stored bytes", report["bytes"] == sum(len(b) for _, b in stored.values()),
+          f"{report['bytes']}")
+    text = supra("inspect", path)
+    for name, (qtype, blocks) in stored.items():
+        line = next((l for l in text.splitlines() if l.startswith(name + " ")), "")
+        check(f"inspect text {qtype}: type and bytes on its row", qtype in line.split() and str(len(blocks)) in line.split(),
+              line)
+    check("inspect text notes the types without a dequantizer", "no dequantizer for IQ2_XXS" in text, text[-400:])
+
+
+def check_gguf_copy(gguf, path, out, stored):
+    supra("convert", path, out)
+    reader = gguf.GGUFReader(out)
+    got = {t.name: t for t in reader.tensors}
+    for name, (qtype, blocks) in stored.items():
+        t = got.get(name)
+        same = t is not None and t.tensor_type.name == qtype and bytes(t.data.tobytes()) == blocks
+        check(f"GGUF -> GGUF keeps {qtype} blocks byte for byte (gguf-py reads them)", same,
+              t.tensor_type.name if t is not None else "missing")
+    field = reader.fields.get("wildtest.answer")
+    check("GGUF -> GGUF keeps the KVs", field is not None and int(field.parts[field.data[0]][0]) == 42)
+
+
+def check_refusal(path, tmp):
+    out = os.path.join(tmp, "values.safetensors")
+    r = run("convert", path, out)
+    check("GGUF -> safetensors refuses a type without a dequantizer (gguf.127, exit 3)",
+          r.returncode == 3 and "gguf.127" in r.stderr, f"{r.returncode} {r.stderr.strip()}")
+    check("... and leaves no output", not os.path.exists(out) and not any(".tmp" in f for f in os.listdir(tmp)),
+          os.listdir(tmp))
+
+
+def main():
+    rng = np.random.default_rng(13)
+    with tempfile.TemporaryDirectory() as tmp:
+        gguf = ggml_producer.gguf_py(CACHE)
+        path = os.path.join(tmp, "every-type.gguf")
+        stored = write_every_type(gguf, path, rng)
+        check_inspect(path, stored)
+        check_gguf_copy(gguf, path, os.path.join(tmp, "copy.gguf"), stored)
+        check_refusal(path, tmp)
+    summary()
+
+
+if __name__ == "__main__":
+    main()
