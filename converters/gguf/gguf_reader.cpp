@@ -7,6 +7,7 @@
 
 #include "converters/gguf/dequantize.hpp"
 #include "converters/gguf/ggml_types.hpp"
+#include "converters/gguf/gguf_split.hpp"
 #include "converters/json_strict.hpp"
 #include "schema/error.hpp"
 
@@ -301,6 +302,11 @@ Checkpoint checkpoint_from_gguf(const GgufFile& g) {
   return ckpt;
 }
 
-Checkpoint read_gguf(const std::filesystem::path& path) { return checkpoint_from_gguf(parse_gguf(path)); }
+Checkpoint read_gguf(const std::filesystem::path& path) {
+  const GgufFile g = parse_gguf(path);
+  const std::optional<GgufSplitKeys> split = gguf_split_keys(g);
+  if (split && split->count > 1) return read_gguf_split(g, *split);
+  return checkpoint_from_gguf(g);
+}
 
 }  // namespace supra

@@ -44,6 +44,15 @@ struct GgufOutput {
 GgufOutput layout_gguf(const Checkpoint& ckpt, std::vector<GgufKV> kvs, const std::filesystem::path& out,
                        const GgufWriteOptions& options);
 
+// layout_gguf cut into files of at most `max_shard_size` tensor bytes (a
+// tensor larger than that gets a file of its own), named and keyed like
+// llama.cpp's gguf-split (gguf_split.hpp): "out-00001-of-00003.gguf", every
+// KV in the first file, split.no / split.count / split.tensors.count in each.
+// One file (named `out`, no split keys) when everything fits or the size is 0.
+std::vector<GgufOutput> layout_gguf_split(const Checkpoint& ckpt, std::vector<GgufKV> kvs,
+                                          const std::filesystem::path& out, const GgufWriteOptions& options,
+                                          uint64_t max_shard_size);
+
 // The KVs the registered format writes for `ckpt`: its GGUF KVs
 // (format_metadata["gguf"]) if it has them; otherwise general.architecture =
 // `architecture` (or "unknown" when empty) followed by each string of
@@ -52,7 +61,7 @@ GgufOutput layout_gguf(const Checkpoint& ckpt, std::vector<GgufKV> kvs, const st
 std::vector<GgufKV> default_gguf_kvs(const Checkpoint& ckpt, const std::string& architecture = "");
 
 // The format table's entry points: `ckpt` with default_gguf_kvs, quantized
-// as options.quantize says.
+// as options.quantize says, split as options.max_shard_size says.
 WritePlan plan_gguf(const Checkpoint& ckpt, const std::filesystem::path& out, const WriteOptions& options);
 WriteReport write_gguf(const Checkpoint& ckpt, const std::filesystem::path& out, const WriteOptions& options,
                        OutputTransaction& tx);
