@@ -76,6 +76,10 @@ ConvertResult convert_checkpoint(const fs::path& in, const fs::path& out, const 
     result.to_convention = relaid->to_convention;
     if (writer.f32_vectors) widen_vectors_for_llama_cpp(selected);
   }
+  if (writer.name != "gguf" && source.format_metadata.contains("gguf") && source.format_metadata["gguf"].is_array())
+    for (const auto& kv : source.format_metadata["gguf"])
+      if (kv.contains("key") && kv["key"].is_string() && !source.metadata.count("gguf." + kv["key"].get<std::string>()))
+        result.dropped_metadata.push_back(kv["key"].get<std::string>());
   result.plan = writer.plan(selected, out, options.write);
   const fs::path folder = writer.output_folder(out);
   std::vector<SideFile> side_files;  // config, tokenizer and generation files

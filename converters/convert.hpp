@@ -37,6 +37,8 @@ struct ConvertResult {
   double seconds = 0;
   WritePlan plan;
   WriteReport report;
+  // GGUF keys a non-GGUF output cannot carry (no string form: arrays, huge strings).
+  std::vector<std::string> dropped_metadata;
 };
 
 // Applies --only/--exclude and --dtype to a checkpoint (no I/O). With

@@ -72,7 +72,7 @@ nlohmann::ordered_json inspect_checkpoint(const std::filesystem::path& path, con
   j["bytes"] = stored_bytes;
   j["dtypes"] = histogram;  // stored dtype (or ggml type) -> number of elements
   std::map<std::string, std::string> shown = ckpt.metadata;
-  shown.insert(ckpt.display_metadata.begin(), ckpt.display_metadata.end());
+  for (const auto& [key, line] : ckpt.display_metadata) shown[key] = line;  // the one-line form wins
   j["metadata"] = shown;
   if (auto m = model_summary(ckpt, path)) j["model"] = std::move(*m);
   auto& tensors = j["tensors"] = nlohmann::ordered_json::array();

@@ -284,10 +284,13 @@ Checkpoint checkpoint_from_gguf(const GgufFile& g) {
   ckpt.files = {g.file->path()};
   for (const GgufKV& kv : g.kvs) {
     constexpr std::string_view kCarried = "supra.meta.";
-    if (kv.key.starts_with(kCarried) && kv.value.type == GgufValueType::STRING)
+    if (kv.key.starts_with(kCarried) && kv.value.type == GgufValueType::STRING) {
       ckpt.metadata[kv.key.substr(kCarried.size())] = kv.value.s;
-    else
-      ckpt.display_metadata["gguf." + kv.key] = gguf_value_summary(kv.value);
+      continue;
+    }
+    ckpt.display_metadata["gguf." + kv.key] = gguf_value_summary(kv.value);
+    // What has a string form rides along into string metadata (safetensors __metadata__).
+    if (std::optional<std::string> text = gguf_value_string_form(kv.value)) ckpt.metadata["gguf." + kv.key] = *text;
   }
   ckpt.format_metadata["gguf"] = gguf_kvs_to_json(g.kvs);
   for (const GgufTensorInfo& t : g.tensors) {

@@ -94,6 +94,17 @@ struct Planned {
   bool quantized_here = false;  // made Q8_0 by this write (not copied from a quantized source)
 };
 
+// gguf.303 with what works: --dtype casts only floats, so an integer or
+// bool tensor can only be left out (or kept in a format that holds it).
+Error no_gguf_type(const TensorInfo& info) {
+  const std::string remedy =
+      dtype_is_float(info.dtype)
+          ? "cast it (--dtype f16, bf16 or f32)"
+          : fmt::format("--dtype casts only floats, so leave it out (--exclude '^{}$') or write a format that holds "
+                        "{} (.safetensors, .npz)", info.name, dtype_name(info.dtype));
+  return bad_input("gguf.303", {{}, info.name, {}}, fmt::format("GGUF has no {} type; {}", dtype_name(info.dtype), remedy));
+}
+
 Planned plan_tensor(const TensorPtr& t, const GgufWriteOptions& options) {
   const TensorInfo& info = t->info();
   const ErrorContext where{{}, info.name, {}};
@@ -106,9 +117,7 @@ Planned plan_tensor(const TensorPtr& t, const GgufWriteOptions& options) {
   // Quantized blocks read from a GGUF are copied as they are: never dequantized and requantized.
   if (const auto* q = dynamic_cast<const DequantizedTensorSource*>(t.get()))
     return {q->blocks(), {info.name, q->ggml_type(), info.shape}};
-  if (!dtype_gguf_type(info.dtype))
-    throw bad_input("gguf.303", where,
-                    fmt::format("GGUF has no {} type; cast it (--dtype) or leave it out (--exclude)", dtype_name(info.dtype)));
+  if (!dtype_gguf_type(info.dtype)) throw no_gguf_type(info);
   const bool is_float = dtype_is_float(info.dtype);
   if (options.quantize == "q8_0" && is_float) {
     if (info.shape.size() == 2 && info.shape[1] % kQ8_0BlockElements == 0)
@@ -271,7 +280,8 @@ std::vector<GgufKV> default_gguf_kvs(const Checkpoint& ckpt, const std::string& 
   // String metadata rides along as supra.meta.<key> (read back as <key>),
   // also beside typed KVs that a re-layout or a GGUF source supplied.
   for (const auto& [key, value] : ckpt.metadata)
-    if (!find_gguf_kv(kvs, "supra.meta." + key)) kvs.push_back({"supra.meta." + key, GgufValue::string(value)});
+    if (!key.starts_with("gguf.") && !find_gguf_kv(kvs, "supra.meta." + key))
+      kvs.push_back({"supra.meta." + key, GgufValue::string(value)});
   return kvs;
 }
 

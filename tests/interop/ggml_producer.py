@@ -86,16 +86,22 @@ def dequantize(type_name, blocks, n):
     return out
 
 
-def gguf_py(cache_dir):
-    """Imports gguf-py from the llama.cpp source bundled in node-llama-cpp
-    (cloned once into `cache_dir`) and returns the module."""
+def llama_cpp_source(cache_dir, path):
+    """`path` of the llama.cpp source bundled in node-llama-cpp, checked out
+    (once) under `cache_dir`."""
     bundle = os.path.join(NODE_MODULES, "node-llama-cpp", "llama", "gitRelease.bundle")
     src = os.path.join(cache_dir, "llama.cpp")
-    if not os.path.isdir(os.path.join(src, "gguf-py")):
+    if not os.path.exists(os.path.join(src, path)):
         if not os.path.isfile(bundle):
             raise SystemExit("node-llama-cpp's gitRelease.bundle is missing: run tools/install_deps.sh")
-        subprocess.run(["git", "clone", "-q", "--no-checkout", bundle, src], check=True)
-        subprocess.run(["git", "-C", src, "checkout", "-q", "HEAD", "--", "gguf-py"], check=True)
-    sys.path.insert(0, os.path.join(src, "gguf-py"))
+        if not os.path.isdir(os.path.join(src, ".git")):
+            subprocess.run(["git", "clone", "-q", "--no-checkout", bundle, src], check=True)
+        subprocess.run(["git", "-C", src, "checkout", "-q", "HEAD", "--", path], check=True)
+    return os.path.join(src, path)
+
+
+def gguf_py(cache_dir):
+    """Imports gguf-py from the bundled llama.cpp source and returns the module."""
+    sys.path.insert(0, llama_cpp_source(cache_dir, "gguf-py"))
     import gguf  # noqa: E402
     return gguf

@@ -5,11 +5,15 @@ blocks, gguf-py writes the files; tests/interop/ggml_producer.py):
   the types supra cannot dequantize, in text and --json;
 - GGUF -> GGUF copies quantized tensors byte for byte (gguf-py reads them back);
 - an output that needs values refuses a type without a dequantizer (gguf.127)
-  and leaves no file.
+  and leaves no file;
+- a GGUF that is not a model (LoRA adapter, vocab-only) converts with its
+  names kept; GGUF scalars go into safetensors __metadata__ as gguf.<key>,
+  and what has no string form is listed as dropped.
 
 usage: test_gguf_wild.py PATH_TO_SUPRA"""
 import json
 import os
+import struct
 import subprocess
 import sys
 import tempfile
@@ -100,6 +104,69 @@ def check_refusal(path, tmp):
           os.listdir(tmp))
 
 
+def safetensors_header(path):
+    with open(path, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        return json.loads(f.read(n))
+
+
+def write_adapter(gguf, path):
+    """A LoRA adapter as llama.cpp's convert_lora_to_gguf.py writes one (gguf-py): llama architecture, no
+    hyperparameters, general.type = adapter."""
+    w = gguf.GGUFWriter(path, arch="llama")
+    w.add_string("general.type", "adapter")
+    w.add_string("adapter.type", "lora")
+    w.add_float32("adapter.lora.alpha", 16.5)
+    w.add_array("general.tags", ["lora", "test"])
+    w.add_tensor("blk.0.attn_q.weight.lora_a", np.arange(4 * 64, dtype=np.float32).reshape(4, 64))
+    w.add_tensor("blk.0.attn_q.weight.lora_b", np.arange(64 * 4, dtype=np.float32).reshape(64, 4))
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+
+
+def write_vocab_only(gguf, path):
+    w = gguf.GGUFWriter(path, arch="llama")
+    w.add_tokenizer_model("llama")
+    w.add_token_list(["<unk>", "<s>", "</s>", "a"])
+    w.add_token_scores([0.0, 0.0, 0.0, -1.0])
+    w.add_token_types([2, 3, 3, 1])
+    w.add_bos_token_id(1)
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+
+
+def check_not_a_model(gguf, tmp):
+    lora = os.path.join(tmp, "lora.gguf")
+    write_adapter(gguf, lora)
+    out = os.path.join(tmp, "lora.safetensors")
+    r = run("convert", lora, out, "--json")
+    check("a LoRA adapter GGUF converts to safetensors (no layout asked, no model spec)", r.returncode == 0,
+          r.stderr.strip())
+    if r.returncode != 0:
+        return
+    header = safetensors_header(out)
+    names = sorted(k for k in header if k != "__metadata__")
+    check("... with its tensor names kept", names == ["blk.0.attn_q.weight.lora_a", "blk.0.attn_q.weight.lora_b"], names)
+    meta = header.get("__metadata__", {})
+    check("... and the GGUF scalars in __metadata__ as gguf.<key>",
+          meta.get("gguf.general.type") == "adapter" and meta.get("gguf.adapter.lora.alpha") == "16.5" and
+          meta.get("gguf.general.architecture") == "llama", meta)
+    dropped = json.loads(r.stdout).get("dropped_metadata")
+    check("... and --json lists the array it dropped", dropped == ["general.tags"], dropped)
+    r = run("convert", lora, os.path.join(tmp, "lora-none.safetensors"), "--layout", "none")
+    check("--layout none converts it too", r.returncode == 0, r.stderr.strip())
+    vocab = os.path.join(tmp, "vocab.gguf")
+    write_vocab_only(gguf, vocab)
+    r = run("convert", vocab, os.path.join(tmp, "vocab.safetensors"))
+    check("a vocab-only GGUF converts (names kept)", r.returncode == 0, r.stderr.strip())
+    check("... and the summary says which GGUF keys it dropped",
+          "dropped:" in r.stdout and "tokenizer.ggml.tokens" in r.stdout, r.stdout)
+
+
 def main():
     rng = np.random.default_rng(13)
     with tempfile.TemporaryDirectory() as tmp:
@@ -109,6 +176,7 @@ def main():
         check_inspect(path, stored)
         check_gguf_copy(gguf, path, os.path.join(tmp, "copy.gguf"), stored)
         check_refusal(path, tmp)
+        check_not_a_model(gguf, tmp)
     summary()
 
 
