@@ -10,7 +10,7 @@
 namespace supra {
 
 // True for the types dequantize_blocks handles: Q4_0 Q4_1 Q5_0 Q5_1 Q8_0
-// Q2_K Q3_K Q4_K Q5_K Q6_K Q8_K.
+// Q8_1 Q2_K Q3_K Q4_K Q5_K Q6_K Q8_K IQ4_NL IQ4_XS TQ1_0 TQ2_0 MXFP4.
 bool can_dequantize(uint32_t ggml_type);
 
 // Decodes `n_blocks` consecutive blocks of `ggml_type` at `src` into

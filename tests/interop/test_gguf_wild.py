@@ -27,7 +27,7 @@ import ggml_producer  # noqa: E402
 
 SUPRA = sys.argv[1]
 CACHE = os.path.join(tempfile.gettempdir(), f"supra-interop-gguf-py-{os.getuid()}")
-QUANTIZED = ["Q4_K", "Q8_1", "IQ1_S", "IQ1_M", "IQ2_XXS", "IQ2_XS", "IQ2_S", "IQ3_XXS", "IQ3_S", "IQ4_NL",
+QUANTIZED = ["Q4_K", "IQ1_S", "IQ1_M", "IQ2_XXS", "IQ2_XS", "IQ2_S", "IQ3_XXS", "IQ3_S", "IQ4_NL",
              "IQ4_XS", "TQ1_0", "TQ2_0", "MXFP4"]
 
 
@@ -80,6 +80,9 @@ def check_inspect(path, stored):
         check(f"inspect text {qtype}: type and bytes on its row", qtype in line.split() and str(len(blocks)) in line.split(),
               line)
     check("inspect text notes the types without a dequantizer", "no dequantizer for IQ2_XXS" in text, text[-400:])
+    decodable = {t["dtype"] for t in report["tensors"] if t.get("reads_as") == "F32"}
+    check("inspect --json: reads_as F32 exactly for the types supra decodes",
+          decodable == {"Q4_K", "IQ4_NL", "IQ4_XS", "TQ1_0", "TQ2_0", "MXFP4"}, sorted(decodable))
 
 
 def check_gguf_copy(gguf, path, out, stored):
@@ -102,6 +105,50 @@ def check_refusal(path, tmp):
           r.returncode == 3 and "gguf.127" in r.stderr, f"{r.returncode} {r.stderr.strip()}")
     check("... and leaves no output", not os.path.exists(out) and not any(".tmp" in f for f in os.listdir(tmp)),
           os.listdir(tmp))
+
+
+# Types whose values supra decodes beyond the classic ones, each checked bit for bit against ggml's own
+# dequantize_row_* (to_float of libggml-base.so) on blocks ggml's quantizer wrote.
+DECODED = ["IQ4_NL", "IQ4_XS", "TQ1_0", "TQ2_0", "MXFP4"]
+
+
+def check_dequantized(gguf, tmp, rng):
+    path = os.path.join(tmp, "decoded.gguf")
+    w = gguf.GGUFWriter(path, arch="wildtest")
+    expected = {}
+    for qtype in DECODED + ["Q8_1"]:
+        values = rng.standard_normal((8, 512), dtype=np.float32) * np.float32(3)
+        values[0, :64] = 0  # an all-zero block
+        values[1, :32] *= np.float32(1e-6)  # tiny scales
+        blocks = ggml_producer.quantize(qtype, values)
+        w.add_tensor(f"t.{qtype}", np.frombuffer(blocks, dtype=np.uint8).reshape(8, -1),
+                     raw_dtype=getattr(gguf.GGMLQuantizationType, qtype))
+        if qtype == "Q8_1":
+            # ggml has no to_float for Q8_1 (an activation type): decode it here from the block
+            # struct (f16 d, f16 s, i8 qs[32]); this checks supra against our reading of the spec only.
+            raw = np.frombuffer(blocks, dtype=np.uint8).reshape(-1, 36)
+            d = raw[:, :2].copy().view(np.float16).astype(np.float32)
+            expected[qtype] = (raw[:, 4:].copy().view(np.int8).astype(np.float32) * d).reshape(-1)
+        else:
+            expected[qtype] = ggml_producer.dequantize(qtype, blocks, values.size)
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    out = os.path.join(tmp, "decoded.safetensors")
+    supra("convert", path, out)
+    header = safetensors_header(out)
+    with open(out, "rb") as f:
+        data = f.read()
+    base = 8 + struct.unpack("<Q", data[:8])[0]
+    for qtype, want in expected.items():
+        info = header[f"t.{qtype}"]
+        begin, end = info["data_offsets"]
+        got = np.frombuffer(data[base + begin:base + end], dtype=np.float32)
+        who = "our numpy reading of the block (no ggml to_float)" if qtype == "Q8_1" else "ggml's dequantize_row"
+        check(f"{qtype} dequantized bit-exact vs {who}",
+              info["dtype"] == "F32" and got.shape == want.shape and np.array_equal(got.view(np.uint32), want.view(np.uint32)),
+              f"{info['dtype']} max diff {np.abs(got - want).max() if got.shape == want.shape else got.shape}")
 
 
 def safetensors_header(path):
@@ -177,6 +224,7 @@ def main():
         check_gguf_copy(gguf, path, os.path.join(tmp, "copy.gguf"), stored)
         check_refusal(path, tmp)
         check_not_a_model(gguf, tmp)
+        check_dequantized(gguf, tmp, rng)
     summary()
 
 
