@@ -68,6 +68,7 @@ struct LayoutFiles {
 
 void drop_gguf_metadata(LayoutResult& r, const Checkpoint&, const fs::path&) {
   r.checkpoint.format_metadata.erase("gguf");  // model KVs of another layout would now lie
+  std::erase_if(r.checkpoint.metadata, [](const auto& kv) { return kv.first.starts_with("gguf."); });  // (their text too)
 }
 
 void set_gguf_model_kvs(LayoutResult& r, const Checkpoint& source, const fs::path& input) {
