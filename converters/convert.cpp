@@ -3,6 +3,7 @@
 #include <regex>
 
 #include "converters/hub/hub_cache.hpp"
+#include "converters/gguf/dequantize.hpp"
 #include "converters/output_transaction.hpp"
 #include "schema/error.hpp"
 
@@ -48,7 +49,13 @@ Checkpoint select_and_cast(const Checkpoint& in, const ConvertOptions& options, 
   for (const auto& t : in.tensors) {
     if (!selected(t->name())) continue;
     const bool cast = options.dtype && (cast_vectors || t->info().shape.size() > 1);
-    out.tensors.push_back(cast ? cast_if_float(t, *options.dtype) : t);
+    TensorPtr kept = cast ? cast_if_float(t, *options.dtype) : t;
+    // A quantized GGUF tensor reads as F32, so --dtype f32 (or the F32 kept for vectors) leaves it
+    // alone; --dtype asks for values, not blocks: hide the blocks from the GGUF writer (which
+    // copies them) behind a plain view.
+    if (options.dtype && kept == t && dynamic_cast<const DequantizedTensorSource*>(t.get()))
+      kept = renamed(t, t->name());
+    out.tensors.push_back(std::move(kept));
   }
   return out;
 }
@@ -89,6 +96,12 @@ ConvertResult convert_checkpoint(const fs::path& given, const fs::path& out, con
     result.to_convention = relaid->to_convention;
     if (writer.f32_vectors) widen_vectors_for_llama_cpp(selected);
   }
+  // Names kept (a re-layout turns the model KVs into its config and tokenizer files instead).
+  if (!relaid && writer.name != "gguf" && source.format_metadata.contains("gguf") &&
+      source.format_metadata["gguf"].is_array())
+    for (const auto& kv : source.format_metadata["gguf"])
+      if (kv.contains("key") && kv["key"].is_string() && !source.metadata.count("gguf." + kv["key"].get<std::string>()))
+        result.dropped_metadata.push_back(kv["key"].get<std::string>());
   result.plan = writer.plan(selected, out, options.write);
   const fs::path folder = writer.output_folder(out);
   std::vector<SideFile> side_files;  // config, tokenizer and generation files

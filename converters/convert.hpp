@@ -39,6 +39,8 @@ struct ConvertResult {
   WritePlan plan;
   WriteReport report;
   std::vector<SkippedEntry> skipped;  // entries of the input left out (after --only/--exclude)
+  // GGUF keys a non-GGUF output cannot carry (no string form: arrays, huge strings).
+  std::vector<std::string> dropped_metadata;
 };
 
 // Applies --only/--exclude and --dtype to a checkpoint (no I/O). With

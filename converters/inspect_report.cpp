@@ -5,6 +5,8 @@
 #include "converters/hub/hub_cache.hpp"
 #include "schema/relayout/convert_layout.hpp"
 #include "converters/relayout/layout_pipeline.hpp"
+#include "converters/gguf/dequantize.hpp"
+#include "converters/gguf/ggml_types.hpp"
 #include "schema/error.hpp"
 #include "schema/supra_config.hpp"
 #include "schema/tensor_stats.hpp"
@@ -36,6 +38,20 @@ std::optional<nlohmann::ordered_json> model_summary(const Checkpoint& ckpt, cons
   }
 }
 
+// What the file stores: a quantized GGUF tensor reads as F32 but is kept as
+// its blocks, so it is shown with its ggml type and stored size.
+struct Storage {
+  std::string type;
+  uint64_t bytes;
+  const DequantizedTensorSource* quantized;
+};
+
+Storage storage_of(const TensorSource& t) {
+  if (const auto* q = dynamic_cast<const DequantizedTensorSource*>(&t))
+    return {ggml_type_label(q->ggml_type()), q->stored_bytes(), q};
+  return {std::string(dtype_name(t.info().dtype)), t.info().nbytes(), nullptr};
+}
+
 }  // namespace
 
 nlohmann::ordered_json inspect_checkpoint(const std::filesystem::path& given, const InspectOptions& options) {
@@ -48,22 +64,32 @@ nlohmann::ordered_json inspect_checkpoint(const std::filesystem::path& given, co
   j["files"] = ckpt.files;
   j["tensor_count"] = ckpt.tensors.size();
   j["parameters"] = ckpt.total_params();
-  j["bytes"] = ckpt.total_bytes();
+  uint64_t stored_bytes = 0;
   std::map<std::string, uint64_t> histogram;
-  for (const auto& t : ckpt.tensors) histogram[std::string(dtype_name(t->info().dtype))] += t->info().numel();
-  j["dtypes"] = histogram;  // dtype -> number of elements
+  for (const auto& t : ckpt.tensors) {
+    const Storage st = storage_of(*t);
+    stored_bytes += st.bytes;
+    histogram[st.type] += t->info().numel();
+  }
+  j["bytes"] = stored_bytes;
+  j["dtypes"] = histogram;  // stored dtype (or ggml type) -> number of elements
   std::map<std::string, std::string> shown = ckpt.metadata;
-  shown.insert(ckpt.display_metadata.begin(), ckpt.display_metadata.end());
+  for (const auto& [key, line] : ckpt.display_metadata) shown[key] = line;  // the one-line form wins
   j["metadata"] = shown;
   if (auto m = model_summary(ckpt, path)) j["model"] = std::move(*m);
   auto& tensors = j["tensors"] = nlohmann::ordered_json::array();
   for (const auto& t : ckpt.tensors) {
     nlohmann::ordered_json row;
     row["name"] = t->name();
-    row["dtype"] = dtype_name(t->info().dtype);
+    const Storage st = storage_of(*t);
+    row["dtype"] = st.type;
     row["shape"] = t->info().shape;
-    row["bytes"] = t->info().nbytes();
-    if (options.stats) {
+    row["bytes"] = st.bytes;
+    // A quantized tensor reads as F32, or not at all without a dequantizer (null).
+    if (st.quantized) row["reads_as"] = st.quantized->decodable() ? nlohmann::ordered_json("F32") : nullptr;
+    if (options.stats && st.quantized && !st.quantized->decodable()) {
+      row["stats"] = nullptr;
+    } else if (options.stats) {
       const TensorStats s = compute_stats(*t);
       row["stats"] = {{"min", number_or_null(s.min)}, {"max", number_or_null(s.max)},
                       {"mean", number_or_null(s.mean)}, {"std", number_or_null(s.std)},

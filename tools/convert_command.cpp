@@ -44,6 +44,7 @@ nlohmann::ordered_json result_json(const ConvertResult& r, bool dry_run) {
   j["predicted_peak_memory_bytes"] = r.plan.peak_memory_bytes;
   auto& skipped = j["skipped"] = nlohmann::ordered_json::array();
   for (const auto& e : r.skipped) skipped.push_back({{"name", e.name}, {"type", e.type}, {"why", e.why}});
+  j["dropped_metadata"] = r.dropped_metadata;
   auto& overflow = j["cast_overflow"] = nlohmann::ordered_json::object();
   for (const auto& [name, s] : r.report.cast_stats)
     if (s.overflow) overflow[name] = s.overflow;
@@ -106,6 +107,12 @@ void print_summary(const ConvertResult& r, const std::string& in, const std::str
   const double gbps = r.seconds > 0 ? double(r.bytes_in) / r.seconds / 1e9 : 0;
   fmt::print("converted {} ({}) -> {} ({})\n", in, r.input_format, out, r.output_format);
   if (!r.to_convention.empty()) fmt::print("  layout:    {} -> {}\n", r.from_convention, r.to_convention);
+  if (!r.dropped_metadata.empty()) {
+    std::string keys;
+    for (size_t i = 0; i < r.dropped_metadata.size() && i < 6; ++i) keys += (i ? ", " : "") + r.dropped_metadata[i];
+    if (r.dropped_metadata.size() > 6) keys += fmt::format(", ... ({} in all)", r.dropped_metadata.size());
+    fmt::print("  dropped:   GGUF keys with no string form (arrays, strings over 1 MiB): {}\n", keys);
+  }
   fmt::print("  tensors:   {}\n  bytes in:  {} ({})\n  bytes out: {} ({})\n  time:      {:.2f} s ({:.2f} GB/s)\n",
              r.tensors, r.bytes_in, format_bytes(r.bytes_in), r.bytes_out, format_bytes(r.bytes_out), r.seconds, gbps);
   uint64_t overflow = 0, underflow = 0;
@@ -141,7 +148,7 @@ void add_convert_command(CLI::App& app, Action& action) {
                   "state_dict only then; without it --load-not-strict loads nothing)");
   cmd->add_option("--quantize", a->quantize, "GGUF output: quantize 2-D float weights (q8_0); 1-D tensors stay f32")
       ->check(CLI::IsMember({"q8_0"}));
-  cmd->add_option("--layout", a->layout, "Re-lay tensors out for: hf, meta, gguf, open_lm (a .gguf output implies gguf); srupp / sru: keep the SRU authors' names, checked against sru_config.json");
+  cmd->add_option("--layout", a->layout, "Re-lay tensors out for: hf, meta, gguf, open_lm (a .gguf output implies gguf); none keeps the names; srupp / sru: keep the SRU authors' names, checked against sru_config.json");
   cmd->add_option("--from-layout", a->from_layout, "Source naming convention (default: detected from tensor names)");
   cmd->add_option("--model-config", a->model_config,
                   "Model config (HF config.json, Meta params.json, open_lm JSON); default: next to the input");

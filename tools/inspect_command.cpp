@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <iostream>
+#include <set>
 
 #include "converters/byte_size.hpp"
 #include "converters/inspect_report.hpp"
@@ -79,7 +80,9 @@ void print_text(const nlohmann::ordered_json& r, bool stats) {
     shape += "]";
     fmt::print("{:<{}}  {:<7} {:<20} {:>12}", t["name"].get<std::string>(), name_w, t["dtype"].get<std::string>(),
                shape, t["bytes"].get<uint64_t>());
-    if (stats) {
+    if (stats && t["stats"].is_null()) {
+      fmt::print("  (no dequantizer for {}: no statistics)", t["dtype"].get<std::string>());
+    } else if (stats) {
       const auto& s = t["stats"];
       fmt::print("  {:>12} {:>12} {:>12} {:>12} {:>6} {:>6}", stat_cell(s["min"]), stat_cell(s["max"]),
                  stat_cell(s["mean"]), stat_cell(s["std"]), s["nan"].get<uint64_t>(), s["inf"].get<uint64_t>());
@@ -90,6 +93,12 @@ void print_text(const nlohmann::ordered_json& r, bool stats) {
   for (const auto& e : r["skipped"])
     fmt::print("  {}  {}: {}\n", one_line(e["name"].get<std::string>()), e["type"].get<std::string>(),
                e["why"].get<std::string>());
+  std::set<std::string> undecodable;
+  for (const auto& t : r["tensors"])
+    if (t.contains("reads_as") && t["reads_as"].is_null()) undecodable.insert(t["dtype"].get<std::string>());
+  for (const std::string& type : undecodable)
+    fmt::print("note: supra has no dequantizer for {}: such tensors are copied as they are to GGUF output, "
+               "and refused (gguf.127) by other outputs\n", type);
 }
 
 }  // namespace

@@ -5,7 +5,10 @@
 #include <stdexcept>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "converters/gguf/ggml_types.hpp"
+#include "schema/error.hpp"
 #include "schema/float_convert.hpp"
 #include "schema/mapped_file.hpp"
 #include "schema/read_scratch.hpp"
@@ -206,6 +209,95 @@ void q8_K(const u8* b, float* y) {
   for (int j = 0; j < QK_K; ++j) y[j] = d * float(int8_t(b[4 + j]));
 }
 
+// block_q8_1: f16 d; f16 s (d * sum of qs, for dot products); i8 qs[32].
+void q8_1(const u8* b, float* y) {
+  const float d = half_at(b);
+  for (int j = 0; j < 32; ++j) y[j] = float(int8_t(b[4 + j])) * d;
+}
+
+// The 16 non-linear levels of IQ4_NL and IQ4_XS (ggml-common.h kvalues_iq4nl).
+constexpr int8_t kIq4Levels[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+
+// block_iq4_nl: f16 d; u8 qs[16]. Like Q4_0 (low nibbles first half) through the level table.
+void iq4_nl(const u8* b, float* y) {
+  const float d = half_at(b);
+  for (int j = 0; j < 16; ++j) {
+    y[j] = d * float(kIq4Levels[b[2 + j] & 0xF]);
+    y[j + 16] = d * float(kIq4Levels[b[2 + j] >> 4]);
+  }
+}
+
+// block_iq4_xs: f16 d; u16 scales_h; u8 scales_l[4]; u8 qs[128]. Eight 32-element
+// sub-blocks, each with a 6-bit scale (4 low bits in scales_l, 2 high in scales_h) biased by 32.
+void iq4_xs(const u8* b, float* y) {
+  const float d = half_at(b);
+  uint16_t scales_h;
+  std::memcpy(&scales_h, b + 2, 2);
+  const u8* scales_l = b + 4;
+  const u8* qs = b + 8;
+  for (int ib = 0; ib < QK_K / 32; ++ib, y += 32, qs += 16) {
+    const int ls = ((scales_l[ib / 2] >> (4 * (ib % 2))) & 0xF) | (((scales_h >> (2 * ib)) & 3) << 4);
+    const float dl = d * float(ls - 32);
+    for (int j = 0; j < 16; ++j) {
+      y[j] = dl * float(kIq4Levels[qs[j] & 0xF]);
+      y[j + 16] = dl * float(kIq4Levels[qs[j] >> 4]);
+    }
+  }
+}
+
+// The ternary digit n (0 = most significant) of a TQ1_0 byte holding 5 (or 4)
+// base-3 digits as a fixed-point fraction: multiply by 3^n keeping 8 bits, then
+// the top "third" of the byte is the digit.
+float ternary_digit(u8 q, int n) {
+  static constexpr u8 kPow3[6] = {1, 3, 9, 27, 81, 243};
+  const u8 shifted = u8(q * kPow3[n]);
+  return float(int((uint16_t(shifted) * 3) >> 8) - 1);
+}
+
+// block_tq1_0: u8 qs[48] (5 digits each); u8 qh[4] (4 digits each); f16 d.
+// qs[0..31] give 5 x 32 values (digit-major), qs[32..47] 5 x 16, qh 4 x 4.
+void tq1_0(const u8* b, float* y) {
+  const u8* qs = b;
+  const u8* qh = b + 48;
+  const float d = half_at(b + 52);
+  for (int n = 0; n < 5; ++n)
+    for (int m = 0; m < 32; ++m) *y++ = ternary_digit(qs[m], n) * d;
+  for (int n = 0; n < 5; ++n)
+    for (int m = 0; m < 16; ++m) *y++ = ternary_digit(qs[32 + m], n) * d;
+  for (int n = 0; n < 4; ++n)
+    for (int j = 0; j < 4; ++j) *y++ = ternary_digit(qh[j], n) * d;
+}
+
+// block_tq2_0: u8 qs[64] (2-bit values 0..2 meaning -1..1); f16 d. Each 32-byte
+// half gives 4 x 32 values, bit pair l of byte m.
+void tq2_0(const u8* b, float* y) {
+  const float d = half_at(b + 64);
+  for (int j = 0; j < 64; j += 32)
+    for (int l = 0; l < 4; ++l)
+      for (int m = 0; m < 32; ++m) *y++ = float(int((b[j + m] >> (2 * l)) & 3) - 1) * d;
+}
+
+// E2M1 (fp4) values doubled, as ggml keeps them (kvalues_mxfp4).
+constexpr int8_t kFp4Doubled[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
+
+// Half of the E8M0 scale 2^(e-127) (halved to undo the doubled fp4 table):
+// 2^(e-128), subnormal for e < 2.
+float e8m0_half(u8 e) {
+  const uint32_t bits = e < 2 ? (0x00200000u << e) : (uint32_t(e - 1) << 23);
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
+// block_mxfp4: u8 e (E8M0 scale); u8 qs[16] (fp4 nibbles, low nibbles first half).
+void mxfp4(const u8* b, float* y) {
+  const float d = e8m0_half(b[0]);
+  for (int j = 0; j < 16; ++j) {
+    y[j] = float(kFp4Doubled[b[1 + j] & 0xF]) * d;
+    y[j + 16] = float(kFp4Doubled[b[1 + j] >> 4]) * d;
+  }
+}
+
 using BlockDecoder = void (*)(const u8*, float*);
 
 BlockDecoder decoder_for(uint32_t type) {
@@ -221,6 +313,12 @@ BlockDecoder decoder_for(uint32_t type) {
     case ggml::Q5_K: return q5_K;
     case ggml::Q6_K: return q6_K;
     case ggml::Q8_K: return q8_K;
+    case ggml::Q8_1: return q8_1;
+    case ggml::IQ4_NL: return iq4_nl;
+    case ggml::IQ4_XS: return iq4_xs;
+    case ggml::TQ1_0: return tq1_0;
+    case ggml::TQ2_0: return tq2_0;
+    case ggml::MXFP4: return mxfp4;
     default: return nullptr;
   }
 }
@@ -240,7 +338,7 @@ void dequantize_blocks(uint32_t ggml_type, const std::byte* src, size_t n_blocks
 namespace {
 uint64_t quantized_bytes(const TensorInfo& info, uint32_t ggml_type) {
   const GgmlType* t = find_ggml_type(ggml_type);
-  if (!can_dequantize(ggml_type) || !t || info.numel() % t->block_size != 0)
+  if (!t || t->block_size < 2 || info.numel() % t->block_size != 0)
     throw std::invalid_argument("DequantizedTensorSource: bad type or shape for '" + info.name + "'");
   return info.numel() / t->block_size * t->type_size;
 }
@@ -264,6 +362,12 @@ DequantizedTensorSource::DequantizedTensorSource(std::string name, std::vector<u
 
 void DequantizedTensorSource::read_range(uint64_t offset, std::span<std::byte> out, CastStats* stats) const {
   const GgmlType& t = *find_ggml_type(ggml_type_);
+  if (!decodable()) {
+    const std::optional<FileSpan> at = blocks_->file_span();
+    throw bad_input("gguf.127", {at ? at->file->path() : std::string(), name(), at ? std::optional(at->offset) : std::nullopt},
+                    fmt::format("tensor type {} cannot be dequantized by supra: keep it as it is (GGUF output) or "
+                                "leave it out (--exclude)", t.name));
+  }
   const uint64_t first = offset / 4, end = first + out.size() / 4;  // element range
   const uint64_t first_block = first / t.block_size, end_block = (end + t.block_size - 1) / t.block_size;
   // Batches of whole blocks: ~1 MiB of quantized input at a time.

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "converters/json_strict.hpp"
 #include "schema/error.hpp"
 
 namespace supra {
@@ -275,6 +276,23 @@ std::string gguf_value_summary(const GgufValue& v) {
   }
   if (!full) out += ", ...";
   return out + "]";
+}
+
+std::optional<std::string> gguf_value_string_form(const GgufValue& v) {
+  switch (v.type) {
+    case GgufValueType::U8: case GgufValueType::U16: case GgufValueType::U32: case GgufValueType::U64:
+      return std::to_string(v.u);
+    case GgufValueType::I8: case GgufValueType::I16: case GgufValueType::I32: case GgufValueType::I64:
+      return std::to_string(v.i);
+    case GgufValueType::F32: return fmt::format("{}", float(v.f));
+    case GgufValueType::F64: return fmt::format("{}", v.f);
+    case GgufValueType::BOOL: return std::string(v.b ? "true" : "false");
+    case GgufValueType::STRING:
+      if (v.s.size() > kGgufMaxCarriedStringBytes || first_invalid_utf8(v.s)) return std::nullopt;
+      return v.s;
+    case GgufValueType::ARRAY: break;
+  }
+  return std::nullopt;
 }
 
 }  // namespace supra

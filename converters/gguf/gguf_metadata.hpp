@@ -76,4 +76,12 @@ std::vector<GgufKV> gguf_kvs_from_json(const nlohmann::ordered_json& j);
 // "[32000 x string: "<unk>", "<s>", "</s>", ...]".
 std::string gguf_value_summary(const GgufValue& v);
 
+// The exact text of a scalar value, for formats whose metadata is strings
+// (safetensors __metadata__): integers in decimal, floats as the shortest
+// text that reads back to the same f32/f64, bools as true/false, strings
+// as they are. nullopt for arrays, invalid UTF-8 and strings over
+// kGgufMaxCarriedStringBytes (a whole tokenizer.huggingface.json).
+inline constexpr size_t kGgufMaxCarriedStringBytes = 1u << 20;
+std::optional<std::string> gguf_value_string_form(const GgufValue& v);
+
 }  // namespace supra

@@ -7,6 +7,7 @@
 
 #include "converters/gguf/dequantize.hpp"
 #include "converters/gguf/ggml_types.hpp"
+#include "converters/gguf/gguf_split.hpp"
 #include "converters/json_strict.hpp"
 #include "schema/error.hpp"
 
@@ -201,7 +202,11 @@ void read_tensor_infos(Cursor& c, GgufFile& g, uint64_t n_tensors) {
     const uint64_t type_at = c.pos();
     t.ggml_type = c.get<uint32_t>("a tensor type", t.name);
     const GgmlType* type = find_ggml_type(t.ggml_type);
-    if (!type) throw bad_input("gguf.121", {c.file(), t.name, type_at}, fmt::format("unknown ggml type {}", t.ggml_type));
+    if (!type)
+      throw bad_input("gguf.121", {c.file(), t.name, type_at},
+                      fmt::format("ggml type id {} is unknown to supra (removed from ggml, or newer than this build): "
+                                  "its block size is not known, so the tensor's bytes cannot be located",
+                                  t.ggml_type));
     const uint64_t ne0 = t.ne.empty() ? 1 : t.ne[0];
     if (ne0 % type->block_size != 0)
       throw bad_input("gguf.122", where,
@@ -279,26 +284,32 @@ Checkpoint checkpoint_from_gguf(const GgufFile& g) {
   ckpt.files = {g.file->path()};
   for (const GgufKV& kv : g.kvs) {
     constexpr std::string_view kCarried = "supra.meta.";
-    if (kv.key.starts_with(kCarried) && kv.value.type == GgufValueType::STRING)
+    if (kv.key.starts_with(kCarried) && kv.value.type == GgufValueType::STRING) {
       ckpt.metadata[kv.key.substr(kCarried.size())] = kv.value.s;
-    else
-      ckpt.display_metadata["gguf." + kv.key] = gguf_value_summary(kv.value);
+      continue;
+    }
+    ckpt.display_metadata["gguf." + kv.key] = gguf_value_summary(kv.value);
+    // What has a string form rides along into string metadata (safetensors __metadata__).
+    if (std::optional<std::string> text = gguf_value_string_form(kv.value)) ckpt.metadata["gguf." + kv.key] = *text;
   }
   ckpt.format_metadata["gguf"] = gguf_kvs_to_json(g.kvs);
   for (const GgufTensorInfo& t : g.tensors) {
     const uint64_t at = g.data_offset + t.offset;
     if (auto dtype = dtype_from_gguf_type(t.ggml_type)) {
       ckpt.tensors.push_back(std::make_shared<FileTensorSource>(TensorInfo{t.name, *dtype, t.shape()}, g.file, at));
-    } else if (can_dequantize(t.ggml_type)) {
-      ckpt.tensors.push_back(std::make_shared<DequantizedTensorSource>(t.name, t.shape(), t.ggml_type, g.file, at));
     } else {
-      throw bad_input("gguf.127", {g.file->path(), t.name, t.info_offset},
-                      fmt::format("tensor type {} is not supported by supra (no dequantizer)", ggml_type_label(t.ggml_type)));
+      // Every block type is listed and copied; only decoding needs a dequantizer (gguf.127 on read).
+      ckpt.tensors.push_back(std::make_shared<DequantizedTensorSource>(t.name, t.shape(), t.ggml_type, g.file, at));
     }
   }
   return ckpt;
 }
 
-Checkpoint read_gguf(const std::filesystem::path& path) { return checkpoint_from_gguf(parse_gguf(path)); }
+Checkpoint read_gguf(const std::filesystem::path& path) {
+  const GgufFile g = parse_gguf(path);
+  const std::optional<GgufSplitKeys> split = gguf_split_keys(g);
+  if (split && split->count > 1) return read_gguf_split(g, *split);
+  return checkpoint_from_gguf(g);
+}
 
 }  // namespace supra

@@ -5,9 +5,12 @@
 #include <cstring>
 #include <map>
 #include <set>
+#include <span>
 
+#include "converters/gguf/dequantize.hpp"
 #include "converters/gguf/ggml_types.hpp"
 #include "converters/gguf/gguf_reader.hpp"
+#include "converters/gguf/gguf_split.hpp"
 #include "converters/gguf/quantize.hpp"
 #include "schema/error.hpp"
 
@@ -88,7 +91,19 @@ uint64_t pad_to(uint64_t x, uint64_t alignment) { return (x + alignment - 1) / a
 struct Planned {
   TensorPtr source;  // streams the bytes written
   GgufOutput::Tensor tensor;
+  bool quantized_here = false;  // made Q8_0 by this write (not copied from a quantized source)
 };
+
+// gguf.303 with what works: --dtype casts only floats, so an integer or
+// bool tensor can only be left out (or kept in a format that holds it).
+Error no_gguf_type(const TensorInfo& info) {
+  const std::string remedy =
+      dtype_is_float(info.dtype)
+          ? "cast it (--dtype f16, bf16 or f32)"
+          : fmt::format("--dtype casts only floats, so leave it out (--exclude '^{}$') or write a format that holds "
+                        "{} (.safetensors, .npz)", info.name, dtype_name(info.dtype));
+  return bad_input("gguf.303", {{}, info.name, {}}, fmt::format("GGUF has no {} type; {}", dtype_name(info.dtype), remedy));
+}
 
 Planned plan_tensor(const TensorPtr& t, const GgufWriteOptions& options) {
   const TensorInfo& info = t->info();
@@ -99,13 +114,14 @@ Planned plan_tensor(const TensorPtr& t, const GgufWriteOptions& options) {
                                 info.name.size(), kGgufMaxNameBytes));
   if (info.shape.size() > kGgufMaxDims)
     throw bad_input("gguf.302", where, fmt::format("tensor has {} dimensions; GGUF allows at most {}", info.shape.size(), kGgufMaxDims));
-  if (!dtype_gguf_type(info.dtype))
-    throw bad_input("gguf.303", where,
-                    fmt::format("GGUF has no {} type; cast it (--dtype) or leave it out (--exclude)", dtype_name(info.dtype)));
+  // Quantized blocks read from a GGUF are copied as they are: never dequantized and requantized.
+  if (const auto* q = dynamic_cast<const DequantizedTensorSource*>(t.get()))
+    return {q->blocks(), {info.name, q->ggml_type(), info.shape}};
+  if (!dtype_gguf_type(info.dtype)) throw no_gguf_type(info);
   const bool is_float = dtype_is_float(info.dtype);
   if (options.quantize == "q8_0" && is_float) {
     if (info.shape.size() == 2 && info.shape[1] % kQ8_0BlockElements == 0)
-      return {std::make_shared<Q8_0TensorSource>(t), {info.name, ggml::Q8_0, info.shape}};
+      return {std::make_shared<Q8_0TensorSource>(t), {info.name, ggml::Q8_0, info.shape}, true};
     if (info.shape.size() == 1) {
       TensorPtr f32 = cast_if_float(t, DType::F32);
       return {f32, {info.name, ggml::F32, info.shape}};
@@ -116,11 +132,12 @@ Planned plan_tensor(const TensorPtr& t, const GgufWriteOptions& options) {
 
 // general.file_type / general.quantization_version describing what is written.
 void describe_file_type(std::vector<GgufKV>& kvs, const std::vector<Planned>& planned) {
-  bool quantized = false;
+  bool quantized = false, quantized_here = false;
   std::map<uint32_t, uint64_t> matrix_elements;  // ggml type -> elements in tensors of rank >= 2
   for (const Planned& p : planned) {
     const GgmlType* t = find_ggml_type(p.tensor.ggml_type);
     if (t && t->block_size > 1) quantized = true;
+    quantized_here = quantized_here || p.quantized_here;
     if (p.tensor.shape.size() >= 2) {
       uint64_t n = 1;
       for (uint64_t d : p.tensor.shape) n *= d;
@@ -128,8 +145,10 @@ void describe_file_type(std::vector<GgufKV>& kvs, const std::vector<Planned>& pl
     }
   }
   if (quantized) {
-    set_gguf_kv(kvs, "general.file_type", GgufValue::u32(kFileTypeMostlyQ8_0));
-    set_gguf_kv(kvs, "general.quantization_version", GgufValue::u32(kQuantizationVersion));
+    // Copied quantized tensors keep the source's file_type (it named their mix).
+    if (quantized_here) set_gguf_kv(kvs, "general.file_type", GgufValue::u32(kFileTypeMostlyQ8_0));
+    if (quantized_here || !find_gguf_kv(kvs, "general.quantization_version"))
+      set_gguf_kv(kvs, "general.quantization_version", GgufValue::u32(kQuantizationVersion));
     return;
   }
   erase_gguf_kv(kvs, "general.quantization_version");
@@ -177,37 +196,81 @@ std::vector<std::byte> gguf_header(const std::vector<GgufKV>& kvs, const std::ve
   return std::move(b.bytes());
 }
 
-GgufOutput layout_gguf(const Checkpoint& ckpt, std::vector<GgufKV> kvs, const fs::path& out,
-                       const GgufWriteOptions& options) {
+namespace {
+
+// Every tensor planned, the KVs made true to them, and the alignment.
+struct PlannedFile {
+  std::vector<Planned> tensors;
+  std::vector<GgufKV> kvs;
+  uint64_t alignment = kGgufDefaultAlignment;
+};
+
+PlannedFile plan_file(const Checkpoint& ckpt, std::vector<GgufKV> kvs, const GgufWriteOptions& options) {
   if (!options.quantize.empty() && options.quantize != "q8_0")
     throw usage_error("usage.quantize", "unknown quantization '" + options.quantize + "' (supported: q8_0)");
-  std::vector<Planned> planned;
+  PlannedFile plan;
   std::set<std::string_view> names;
   for (const TensorPtr& t : ckpt.tensors) {
     if (!names.insert(t->name()).second) throw bad_input("gguf.304", {{}, t->name(), {}}, "two tensors have this name");
-    planned.push_back(plan_tensor(t, options));
+    plan.tensors.push_back(plan_tensor(t, options));
   }
-  describe_file_type(kvs, planned);
+  describe_file_type(kvs, plan.tensors);
   check_kvs(kvs);
   const GgufKV* a = find_gguf_kv(kvs, "general.alignment");
-  const uint64_t alignment = a ? a->value.u : kGgufDefaultAlignment;
+  plan.alignment = a ? a->value.u : kGgufDefaultAlignment;
+  plan.kvs = std::move(kvs);
+  return plan;
+}
 
+// One file holding `tensors` (a range of the plan) with `kvs`.
+GgufOutput lay_out_file(std::span<const Planned> tensors, const std::vector<GgufKV>& kvs, uint64_t alignment,
+                        std::string name) {
   GgufOutput result;
   std::vector<uint64_t> offsets;
   uint64_t data_size = 0;
-  for (const Planned& p : planned) {
+  for (const Planned& p : tensors) {
     offsets.push_back(data_size);
     const uint64_t n = p.source->info().nbytes();
     if (__builtin_add_overflow(data_size, pad_to(n, alignment), &data_size) || pad_to(n, alignment) < n)
       throw bad_input("gguf.308", {{}, p.tensor.name, {}}, "the file size overflows 64 bits");
     result.tensors.push_back(p.tensor);
   }
-  result.file.name = out.filename().string();
+  result.file.name = std::move(name);
   result.file.header = gguf_header(kvs, result.tensors, offsets, alignment);
   const uint64_t data_start = result.file.header.size();
-  for (size_t i = 0; i < planned.size(); ++i) result.file.tensors.push_back({planned[i].source, data_start + offsets[i]});
+  for (size_t i = 0; i < tensors.size(); ++i) result.file.tensors.push_back({tensors[i].source, data_start + offsets[i]});
   result.file.size = data_start + data_size;  // padding after each tensor is the zero gap
   return result;
+}
+
+}  // namespace
+
+GgufOutput layout_gguf(const Checkpoint& ckpt, std::vector<GgufKV> kvs, const fs::path& out,
+                       const GgufWriteOptions& options) {
+  const PlannedFile plan = plan_file(ckpt, std::move(kvs), options);
+  return lay_out_file(plan.tensors, plan.kvs, plan.alignment, out.filename().string());
+}
+
+std::vector<GgufOutput> layout_gguf_split(const Checkpoint& ckpt, std::vector<GgufKV> kvs, const fs::path& out,
+                                          const GgufWriteOptions& options, uint64_t max_shard_size) {
+  erase_gguf_split_kvs(kvs);  // a split source read as one model; set again below if this output is split
+  PlannedFile plan = plan_file(ckpt, std::move(kvs), options);
+  std::vector<uint64_t> sizes;
+  for (const Planned& p : plan.tensors) sizes.push_back(p.source->info().nbytes());
+  const std::vector<size_t> starts = gguf_split_starts(sizes, max_shard_size);
+  if (starts.size() <= 1) return {lay_out_file(plan.tensors, plan.kvs, plan.alignment, out.filename().string())};
+  std::vector<GgufOutput> files;
+  for (size_t i = 0; i < starts.size(); ++i) {
+    const size_t end = i + 1 < starts.size() ? starts[i + 1] : plan.tensors.size();
+    // Like gguf-split: every KV in the first file, only the split keys in the others.
+    std::vector<GgufKV> shard_kvs = i == 0 ? plan.kvs : std::vector<GgufKV>{};
+    if (i != 0 && find_gguf_kv(plan.kvs, "general.alignment"))
+      shard_kvs.push_back(*find_gguf_kv(plan.kvs, "general.alignment"));
+    add_gguf_split_kvs(shard_kvs, i, starts.size(), plan.tensors.size());
+    files.push_back(lay_out_file(std::span(plan.tensors).subspan(starts[i], end - starts[i]), shard_kvs,
+                                 plan.alignment, gguf_split_name(out, i, starts.size()).filename().string()));
+  }
+  return files;
 }
 
 std::vector<GgufKV> default_gguf_kvs(const Checkpoint& ckpt, const std::string& architecture) {
@@ -217,24 +280,41 @@ std::vector<GgufKV> default_gguf_kvs(const Checkpoint& ckpt, const std::string& 
   // String metadata rides along as supra.meta.<key> (read back as <key>),
   // also beside typed KVs that a re-layout or a GGUF source supplied.
   for (const auto& [key, value] : ckpt.metadata)
-    if (!find_gguf_kv(kvs, "supra.meta." + key)) kvs.push_back({"supra.meta." + key, GgufValue::string(value)});
+    if (!key.starts_with("gguf.") && !find_gguf_kv(kvs, "supra.meta." + key))
+      kvs.push_back({"supra.meta." + key, GgufValue::string(value)});
   return kvs;
 }
 
+namespace {
+std::vector<GgufOutput> registered_layouts(const Checkpoint& ckpt, const fs::path& out, const WriteOptions& options) {
+  return layout_gguf_split(ckpt, default_gguf_kvs(ckpt), out, GgufWriteOptions{options.quantize},
+                           options.max_shard_size);
+}
+std::vector<FileBytePlan> files_of(const std::vector<GgufOutput>& layouts) {
+  std::vector<FileBytePlan> files;
+  for (const GgufOutput& l : layouts) files.push_back(l.file);
+  return files;
+}
+}  // namespace
+
 WritePlan plan_gguf(const Checkpoint& ckpt, const fs::path& out, const WriteOptions& options) {
-  const GgufOutput layout = layout_gguf(ckpt, default_gguf_kvs(ckpt), out, GgufWriteOptions{options.quantize});
-  WritePlan plan = plan_from_byte_plans({layout.file}, options.threads);
+  const std::vector<GgufOutput> layouts = registered_layouts(ckpt, out, options);
+  WritePlan plan = plan_from_byte_plans(files_of(layouts), options.threads);
   // Quantized tensors stream as raw bytes; show their real shape.
-  for (size_t i = 0; i < plan.tensors.size() && i < layout.tensors.size(); ++i)
-    if (layout.tensors[i].ggml_type == ggml::Q8_0) plan.tensors[i].shape = layout.tensors[i].shape;
+  std::vector<const GgufOutput::Tensor*> tensors;
+  for (const GgufOutput& l : layouts)
+    for (const GgufOutput::Tensor& t : l.tensors) tensors.push_back(&t);
+  for (size_t i = 0; i < plan.tensors.size() && i < tensors.size(); ++i) {
+    const GgmlType* t = find_ggml_type(tensors[i]->ggml_type);
+    if (t && t->block_size > 1) plan.tensors[i].shape = tensors[i]->shape;
+  }
   return plan;
 }
 
 WriteReport write_gguf(const Checkpoint& ckpt, const fs::path& out, const WriteOptions& options,
                        OutputTransaction& tx) {
-  const GgufOutput layout = layout_gguf(ckpt, default_gguf_kvs(ckpt), out, GgufWriteOptions{options.quantize});
   WriteReport report;
-  write_byte_plans(tx, {layout.file}, options, report);
+  write_byte_plans(tx, files_of(registered_layouts(ckpt, out, options)), options, report);
   return report;
 }
 

@@ -24,6 +24,7 @@ constexpr uint64_t kMaxSideFileBytes = 1024ull << 20;  // tokenizer files are MB
 // The layout a checkpoint read from a format with a layout of its own (GGUF)
 // gets when written to a format without one.
 constexpr const char* kNeutralLayout = "hf";
+constexpr std::string_view kNoLayout = "none";  // --layout none: names as they are, whatever the output
 // The layout whose conventions name the architectures GGUF metadata describes.
 constexpr const char* kGgufLayout = "gguf";
 
@@ -68,6 +69,7 @@ struct LayoutFiles {
 
 void drop_gguf_metadata(LayoutResult& r, const Checkpoint&, const fs::path&) {
   r.checkpoint.format_metadata.erase("gguf");  // model KVs of another layout would now lie
+  std::erase_if(r.checkpoint.metadata, [](const auto& kv) { return kv.first.starts_with("gguf."); });  // (their text too)
 }
 
 void set_gguf_model_kvs(LayoutResult& r, const Checkpoint& source, const fs::path& input) {
@@ -205,7 +207,13 @@ LayoutResult relayout(const Checkpoint& ckpt, const fs::path& input, ModelSpec s
 // leave the tensors as they are.
 std::optional<LayoutResult> relayout_if_known(const Checkpoint& ckpt, const fs::path& input,
                                               const std::string& to_layout) {
-  std::optional<ModelSpec> spec = try_discover_model_spec(ckpt, input, {});
+  std::optional<ModelSpec> spec;
+  try {
+    spec = try_discover_model_spec(ckpt, input, {});
+  } catch (const Error& e) {
+    // Not a model (a GGUF LoRA adapter, a vocab-only file): nothing to re-lay out.
+    if (!e.id().starts_with("spec.")) throw;
+  }
   if (!spec) return std::nullopt;
   const Convention* from = best_matching_convention(ckpt, spec->architecture);
   if (!from) return std::nullopt;
@@ -263,6 +271,11 @@ LayoutResult apply_layout(const Checkpoint& ckpt, const fs::path& input, const L
 
 std::optional<LayoutResult> relayout_for_output(const Checkpoint& ckpt, const fs::path& input, const Format& reader,
                                                 const Format& writer, const LayoutRequest& request) {
+  if (request.to_layout == kNoLayout) {
+    if (!request.from_layout.empty() || !request.model_config.empty())
+      throw usage_error("usage.layout", "--layout none keeps the names: --from-layout and --model-config do not apply");
+    return std::nullopt;
+  }
   const bool asked = !request.to_layout.empty() || !request.from_layout.empty() || !request.model_config.empty();
   if (is_sru_layout(request.to_layout) && writer.implied_layout.empty()) return keep_sru_names(ckpt, input, request);
   if (!writer.implied_layout.empty()) {

@@ -18,7 +18,7 @@ namespace supra {
 namespace fs = std::filesystem;
 
 struct LayoutRequest {
-  std::string to_layout;    // hf, meta, gguf, open_lm; empty = keep names
+  std::string to_layout;    // hf, meta, gguf, open_lm; none = keep names always; empty = as the output implies
   std::string from_layout;  // empty = detect from tensor names
   fs::path model_config;    // explicit config.json / params.json / open_lm config; empty = look next to the input
 };
@@ -50,8 +50,9 @@ LayoutResult apply_layout(const Checkpoint& ckpt, const fs::path& input, const L
 // the output format implies a layout the input is not in (a .gguf: llama.cpp
 // names; then a model config is required), or, if the input is a model supra
 // knows, when an input format's layout would otherwise leak into a format
-// without one (a GGUF read into safetensors gets HF names). nullopt when no
-// re-layout applies.
+// without one (a GGUF read into safetensors gets HF names; not when no spec
+// can be built from its metadata, as for a LoRA adapter). nullopt when no
+// re-layout applies, and always for --layout none.
 std::optional<LayoutResult> relayout_for_output(const Checkpoint& ckpt, const fs::path& input, const Format& reader,
                                                 const Format& writer, const LayoutRequest& request);
 

@@ -13,18 +13,22 @@ namespace {
 
 namespace fs = std::filesystem;
 using json = nlohmann::ordered_json;
+// The input files: std::map objects. An ordered_json object finds a key by a
+// linear scan, so parsing a 32k-entry vocabulary into one took O(n^2)
+// (~0.9 s of a 32k-vocabulary HF -> GGUF convert; bench/RESULTS.md).
+using Doc = nlohmann::json;
 
 // llama.cpp token types (llama_token_type / gguf-py TokenType).
 enum TokenType : int32_t { kNormal = 1, kUnknown = 2, kControl = 3, kUserDefined = 4, kUnused = 5, kByte = 6 };
 
-json load_json(const fs::path& path) {
+Doc load_json(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw io_error("io.open", {path.string(), {}, {}}, "cannot open");
   std::stringstream ss;
   ss << in.rdbuf();
   try {
-    return json::parse(ss.str());
-  } catch (const json::exception& e) {
+    return Doc::parse(ss.str());
+  } catch (const Doc::exception& e) {
     throw bad_input("tokenizer.101", {path.string(), {}, {}}, std::string("not valid JSON: ") + e.what());
   }
 }
@@ -37,7 +41,7 @@ json array_kv(const std::string& key, const std::string& element_type, json valu
 }
 
 // A special token named in tokenizer_config.json: a string or {"content": ...}.
-std::string token_text(const json& v) {
+std::string token_text(const Doc& v) {
   if (v.is_string()) return v.get<std::string>();
   if (v.is_object() && v.contains("content") && v["content"].is_string()) return v["content"].get<std::string>();
   return {};
@@ -59,11 +63,11 @@ namespace {
 json tokenizer_kvs(const fs::path& folder, uint64_t vocab_size) {
   const fs::path tok_path = folder / "tokenizer.json";
   const std::string file = tok_path.string();
-  const json tok = load_json(tok_path);
-  const json cfg = fs::exists(folder / "tokenizer_config.json") ? load_json(folder / "tokenizer_config.json") : json::object();
+  const Doc tok = load_json(tok_path);
+  const Doc cfg = fs::exists(folder / "tokenizer_config.json") ? load_json(folder / "tokenizer_config.json") : Doc::object();
   if (!tok.is_object() || !tok.contains("model") || !tok["model"].is_object())
     throw bad_input("tokenizer.102", {file, {}, {}}, "no \"model\" object at /model");
-  const json& model = tok["model"];
+  const Doc& model = tok["model"];
   const std::string type = model.value("type", "");
   const bool byte_fallback = model.value("byte_fallback", false);
   const bool byte_level = tok.contains("pre_tokenizer") && tok["pre_tokenizer"].is_object() &&
@@ -157,7 +161,7 @@ json tokenizer_kvs(const fs::path& folder, uint64_t vocab_size) {
     json merges = json::array();
     if (model.contains("merges") && model["merges"].is_array()) {
       for (const auto& m : model["merges"]) {
-        if (m.is_string()) merges.push_back(m);
+        if (m.is_string()) merges.push_back(m.get<std::string>());
         else if (m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string())
           merges.push_back(m[0].get<std::string>() + " " + m[1].get<std::string>());  // newer tokenizers
         else throw bad_input("tokenizer.108", {file, {}, {}}, "/model/merges entry is not \"a b\" or [a, b]");

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <functional>
 
+#include "converters/gguf/dequantize.hpp"
 #include "converters/gguf/ggml_types.hpp"
 #include "converters/gguf/gguf_reader.hpp"
 #include "schema/error.hpp"
@@ -384,8 +385,34 @@ TEST_F(GgufReader, GapBetweenTensors) {
 TEST_F(GgufReader, DataPastEndOfFile) {
   expect_error(one_tensor([](Bytes& h) { tensor_info(h, "a", {100}, ggml::F32, 0); }, 64), "gguf.126");
 }
-TEST_F(GgufReader, UnsupportedQuantizedType) {
-  expect_error(one_tensor([](Bytes& h) { tensor_info(h, "a", {256}, 16, 0); }, 96), "gguf.127");  // IQ2_XXS
+TEST_F(GgufReader, TypeWithoutDequantizerIsListedAndRefusedOnRead) {
+  const auto path = write(one_tensor([](Bytes& h) { tensor_info(h, "a", {256}, 16, 0); }, 96));  // IQ2_XXS
+  const Checkpoint ckpt = read_gguf(path);
+  ASSERT_EQ(ckpt.tensors.size(), 1u);
+  const auto* q = dynamic_cast<const DequantizedTensorSource*>(ckpt.tensors[0].get());
+  ASSERT_NE(q, nullptr);
+  EXPECT_EQ(q->ggml_type(), 16u);
+  EXPECT_EQ(q->stored_bytes(), 66u);
+  EXPECT_FALSE(q->decodable());
+  try {
+    ckpt.tensors[0]->read_all();
+    FAIL() << "expected gguf.127";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.id(), "gguf.127") << e.what();
+    EXPECT_EQ(e.where().file, path.string());
+    EXPECT_EQ(e.where().tensor, "a");
+    EXPECT_TRUE(e.where().offset.has_value());
+  }
+}
+TEST_F(GgufReader, UnknownTypeIdIsNamed) {
+  const auto path = write(one_tensor([](Bytes& h) { tensor_info(h, "a", {256}, 77, 0); }, 96));
+  try {
+    read_gguf(path);
+    FAIL() << "expected gguf.121";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.id(), "gguf.121");
+    EXPECT_NE(std::string(e.what()).find("ggml type id 77"), std::string::npos) << e.what();
+  }
 }
 
 TEST_F(GgufReader, CliReportsTheIdAndLeavesNoOutput) {

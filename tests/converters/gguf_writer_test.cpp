@@ -158,6 +158,38 @@ TEST(GgufWriter, RejectsWhatGgufCannotHold) {
   expect_write_error(dup, "gguf.304");
 }
 
+// --dtype casts only floats: the message must not send an integer tensor there.
+TEST(GgufWriter, NoGgufTypeSuggestsWhatWorks) {
+  test::TempDir dir;
+  const auto message = [&](DType dtype) {
+    try {
+      layout_gguf(one_tensor(test::make_tensor("mask", dtype, {2})), {}, dir / "x.gguf", {});
+    } catch (const Error& e) {
+      EXPECT_EQ(e.id(), "gguf.303");
+      return std::string(e.what());
+    }
+    ADD_FAILURE() << "no error";
+    return std::string();
+  };
+  const std::string u8 = message(DType::U8);
+  EXPECT_NE(u8.find("--exclude '^mask$'"), std::string::npos) << u8;
+  EXPECT_EQ(u8.find("cast it"), std::string::npos) << u8;
+  const std::string f8 = message(DType::F8_E4M3);
+  EXPECT_NE(f8.find("--dtype f16"), std::string::npos) << f8;
+}
+
+TEST(GgufMetadata, StringFormIsExact) {
+  EXPECT_EQ(gguf_value_string_form(GgufValue::u32(4096)), "4096");
+  EXPECT_EQ(gguf_value_string_form(GgufValue::sint(GgufValueType::I64, -3)), "-3");
+  EXPECT_EQ(gguf_value_string_form(GgufValue::f32(1e-5f)), "1e-05");
+  EXPECT_EQ(gguf_value_string_form(GgufValue::real(GgufValueType::F64, 0.1)), "0.1");
+  EXPECT_EQ(gguf_value_string_form(GgufValue::boolean(true)), "true");
+  EXPECT_EQ(gguf_value_string_form(GgufValue::string("line\nnext")), "line\nnext");
+  EXPECT_EQ(gguf_value_string_form(GgufValue::string("\xff")), std::nullopt);
+  EXPECT_EQ(gguf_value_string_form(GgufValue::string(std::string(kGgufMaxCarriedStringBytes + 1, 'x'))), std::nullopt);
+  EXPECT_EQ(gguf_value_string_form(GgufValue::array(GgufValueType::U32, {GgufValue::u32(1)})), std::nullopt);
+}
+
 TEST(GgufWriter, UnknownQuantizationIsAUsageError) {
   test::TempDir dir;
   try {

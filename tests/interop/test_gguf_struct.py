@@ -4,9 +4,10 @@ expected f32 values it computes itself (vectorized numpy, float32 arithmetic
 in ggml's order). Then:
   1. `supra inspect --json --stats` must report the KVs, reversed shapes and
      exact min/max of every tensor;
-  2. `supra convert in.gguf out.gguf` must write a file that this script
-     parses back: every KV with its type, offsets = running padded sums, zero
-     padding, and tensor bytes equal to the numpy decoding bit for bit.
+  2. `supra convert in.gguf out.gguf --dtype f32` must write a file that this
+     script parses back: every KV with its type, offsets = running padded sums,
+     zero padding, and tensor bytes equal to the numpy decoding bit for bit;
+     without --dtype the quantized tensors are copied as they are.
 Run: /usr/bin/python3 test_gguf_struct.py PATH_TO_SUPRA
 """
 import json
@@ -142,10 +143,10 @@ q6k = quant_blocks(210, 1, [(208, 0.002)])
 TENSORS = [
     ("f32", 0, [3, 2], f32.tobytes(), f32.reshape(-1), "F32"),
     ("f16", 1, [4], f16t.tobytes(), f16t.astype(np.float32), "F16"),
-    ("q8", 8, [64, 2], q8, dq_q8_0(q8), "F32"),
-    ("q4", 2, [32], q4, dq_q4_0(q4), "F32"),
-    ("q4k", 12, [256, 2], q4k, dq_q4_k(q4k), "F32"),
-    ("q6k", 14, [256], q6k, dq_q6_k(q6k), "F32"),
+    ("q8", 8, [64, 2], q8, dq_q8_0(q8), "Q8_0"),
+    ("q4", 2, [32], q4, dq_q4_0(q4), "Q4_0"),
+    ("q4k", 12, [256, 2], q4k, dq_q4_k(q4k), "Q4_K"),
+    ("q6k", 14, [256], q6k, dq_q6_k(q6k), "Q6_K"),
 ]
 
 
@@ -244,9 +245,18 @@ with tempfile.TemporaryDirectory() as tmp:
               (s, float(want.min()), float(want.max())))
         check(f"{name} mean", abs(s.get("mean", 1e9) - float(want.astype(np.float64).mean())) <= 1e-6 * (1 + abs(want).max()))
 
-    # 2. gguf -> gguf, parsed back here
+    # 2. gguf -> gguf: quantized blocks copied as they are
+    copy = os.path.join(tmp, "copy.gguf")
+    r = run("convert", src, copy)
+    check("copy exit", r.returncode == 0, r.stderr)
+    if r.returncode == 0:
+        b, _, _, infos, data_start, _ = parse_gguf(copy)
+        for (name, ne, t, o), (wname, wt, wne, raw, _, _) in zip(infos, TENSORS):
+            check(f"{name} copied with its type and bytes", t == wt and b[data_start + o:data_start + o + len(raw)] == raw, t)
+
+    # 2b. gguf -> gguf --dtype f32 (values), parsed back here
     out = os.path.join(tmp, "out.gguf")
-    r = run("convert", src, out)
+    r = run("convert", src, out, "--dtype", "f32")
     check("convert exit", r.returncode == 0, r.stderr)
     if r.returncode == 0:
         b, version, kvs, infos, data_start, align = parse_gguf(out)
