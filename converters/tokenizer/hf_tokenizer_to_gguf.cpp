@@ -60,31 +60,23 @@ bool has_hf_tokenizer(const fs::path& folder) {
 
 namespace {
 
-json tokenizer_kvs(const fs::path& folder, uint64_t vocab_size) {
-  const fs::path tok_path = folder / "tokenizer.json";
-  const std::string file = tok_path.string();
-  const Doc tok = load_json(tok_path);
-  const Doc cfg = fs::exists(folder / "tokenizer_config.json") ? load_json(folder / "tokenizer_config.json") : Doc::object();
-  if (!tok.is_object() || !tok.contains("model") || !tok["model"].is_object())
-    throw bad_input("tokenizer.102", {file, {}, {}}, "no \"model\" object at /model");
-  const Doc& model = tok["model"];
-  const std::string type = model.value("type", "");
-  const bool byte_fallback = model.value("byte_fallback", false);
-  const bool byte_level = tok.contains("pre_tokenizer") && tok["pre_tokenizer"].is_object() &&
-                          (tok["pre_tokenizer"].value("type", "") == "ByteLevel" ||
-                           tok["pre_tokenizer"].dump().find("\"ByteLevel\"") != std::string::npos);
-
-  // id -> token text; the model vocabulary first, then added tokens.
+// id -> token text of a tokenizer.json: the model vocabulary first, then added tokens.
+struct HfVocabulary {
   std::map<uint64_t, std::string> by_id;
-  std::map<uint64_t, bool> special;
-  std::map<uint64_t, double> scores;
+  std::map<uint64_t, bool> special;  // added tokens: special or user-defined
+  std::map<uint64_t, double> scores;  // Unigram pieces only
+};
+
+HfVocabulary read_vocabulary(const Doc& tok, const std::string& type, const std::string& file, uint64_t vocab_size) {
+  const Doc& model = tok["model"];
+  HfVocabulary v;
   if (type == "BPE" || type == "WordPiece" || type == "WordLevel") {
     if (!model.contains("vocab") || !model["vocab"].is_object())
       throw bad_input("tokenizer.103", {file, {}, {}}, "/model/vocab is not an object");
     for (const auto& [text, id] : model["vocab"].items()) {
       if (!id.is_number_unsigned())
         throw bad_input("tokenizer.104", {file, {}, {}}, "/model/vocab/" + text + " is not a token id");
-      by_id[id.get<uint64_t>()] = text;
+      v.by_id[id.get<uint64_t>()] = text;
     }
   } else if (type == "Unigram") {
     if (!model.contains("vocab") || !model["vocab"].is_array())
@@ -93,8 +85,8 @@ json tokenizer_kvs(const fs::path& folder, uint64_t vocab_size) {
     for (const auto& entry : model["vocab"]) {
       if (!entry.is_array() || entry.size() != 2 || !entry[0].is_string() || !entry[1].is_number())
         throw bad_input("tokenizer.104", {file, {}, {}}, "/model/vocab/" + std::to_string(id) + " is not [piece, score]");
-      by_id[id] = entry[0].get<std::string>();
-      scores[id] = entry[1].get<double>();
+      v.by_id[id] = entry[0].get<std::string>();
+      v.scores[id] = entry[1].get<double>();
       ++id;
     }
   } else {
@@ -105,30 +97,24 @@ json tokenizer_kvs(const fs::path& folder, uint64_t vocab_size) {
       if (!t.is_object() || !t.contains("id") || !t["id"].is_number_unsigned() || !t.contains("content"))
         throw bad_input("tokenizer.106", {file, {}, {}}, "/added_tokens entry without id and content");
       const uint64_t id = t["id"].get<uint64_t>();
-      by_id[id] = t["content"].get<std::string>();
-      special[id] = t.value("special", false);
+      v.by_id[id] = t["content"].get<std::string>();
+      v.special[id] = t.value("special", false);
     }
   }
-  if (!by_id.empty() && by_id.rbegin()->first >= vocab_size)
+  if (!v.by_id.empty() && v.by_id.rbegin()->first >= vocab_size)
     throw bad_input("tokenizer.107", {file, {}, {}},
-                    "token id " + std::to_string(by_id.rbegin()->first) + " is beyond the model's " +
+                    "token id " + std::to_string(v.by_id.rbegin()->first) + " is beyond the model's " +
                         std::to_string(vocab_size) + "-row embedding");
+  return v;
+}
 
-  const bool spm_style = type == "Unigram" || byte_fallback || !byte_level;
-  // What llama.cpp cannot read from the vocabulary alone, taken from the
-  // tokenizer as supra runs it: the pre-tokenizer's name, whether a space is
-  // put before the text, and the BOS / EOS the post-processor adds. A
-  // tokenizer supra cannot run (Unigram, WordPiece, ...) keeps the old
-  // defaults: "default" and the tokenizer_config.json flags.
-  std::optional<TokenizerSpec> spec;
-  try {
-    spec = tokenizer_spec_from_hf(nlohmann::json(tok), nlohmann::json(cfg), file);
-  } catch (const Error&) {
-  }
+// tokenizer.ggml.tokens / token_type / scores, one entry per embedding row
+// (rows without a token are unused [PADn] pieces).
+void push_token_arrays(json& kvs, const HfVocabulary& v, uint64_t vocab_size, bool spm_style) {
   json tokens = json::array(), types = json::array(), score_values = json::array();
   for (uint64_t id = 0; id < vocab_size; ++id) {
-    auto it = by_id.find(id);
-    if (it == by_id.end()) {
+    auto it = v.by_id.find(id);
+    if (it == v.by_id.end()) {
       tokens.push_back("[PAD" + std::to_string(id) + "]");
       types.push_back(kUnused);
       score_values.push_back(-1e4);
@@ -137,41 +123,36 @@ json tokenizer_kvs(const fs::path& folder, uint64_t vocab_size) {
     const std::string& text = it->second;
     tokens.push_back(text);
     int32_t t = kNormal;
-    if (special.count(id)) t = special[id] ? kControl : kUserDefined;
+    if (auto sp = v.special.find(id); sp != v.special.end()) t = sp->second ? kControl : kUserDefined;
     else if (spm_style && is_byte_token(text)) t = kByte;
     types.push_back(t);
     // SentencePiece-style vocabularies rank pieces by score; BPE ones without
     // scores get -id, so earlier (more frequent) merges win, as in the HF file order.
-    score_values.push_back(scores.count(id) ? scores[id] : -double(id));
+    auto sc = v.scores.find(id);
+    score_values.push_back(sc != v.scores.end() ? sc->second : -double(id));
   }
-
-  json kvs = json::array();
-  kvs.push_back(kv("tokenizer.ggml.model", "string", spm_style ? "llama" : "gpt2"));
-  // The pre-tokenizer llama.cpp names (tokenizer/); without a parsed spec,
-  // a plain ByteLevel pre-tokenizer splits with GPT-2's regex: llama.cpp's "gpt-2".
-  // Its "default" is another split (punctuation runs, digits in threes).
-  const bool gpt2_split = byte_level && tok["pre_tokenizer"].value("type", "") == "ByteLevel" &&
-                          tok["pre_tokenizer"].value("use_regex", true);
-  const std::string pre = spec ? gguf_pre_name(spec->pre_tokenizer) : gpt2_split ? "gpt-2" : "default";
-  if (!spm_style) kvs.push_back(kv("tokenizer.ggml.pre", "string", pre));
   kvs.push_back(array_kv("tokenizer.ggml.tokens", "string", tokens));
   if (spm_style) kvs.push_back(array_kv("tokenizer.ggml.scores", "f32", score_values));
   kvs.push_back(array_kv("tokenizer.ggml.token_type", "i32", types));
-  if (!spm_style) {
-    json merges = json::array();
-    if (model.contains("merges") && model["merges"].is_array()) {
-      for (const auto& m : model["merges"]) {
-        if (m.is_string()) merges.push_back(m.get<std::string>());
-        else if (m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string())
-          merges.push_back(m[0].get<std::string>() + " " + m[1].get<std::string>());  // newer tokenizers
-        else throw bad_input("tokenizer.108", {file, {}, {}}, "/model/merges entry is not \"a b\" or [a, b]");
-      }
+}
+
+json merges_kv(const Doc& model, const std::string& file) {
+  json merges = json::array();
+  if (model.contains("merges") && model["merges"].is_array()) {
+    for (const auto& m : model["merges"]) {
+      if (m.is_string()) merges.push_back(m.get<std::string>());
+      else if (m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string())
+        merges.push_back(m[0].get<std::string>() + " " + m[1].get<std::string>());  // newer tokenizers
+      else throw bad_input("tokenizer.108", {file, {}, {}}, "/model/merges entry is not \"a b\" or [a, b]");
     }
-    kvs.push_back(array_kv("tokenizer.ggml.merges", "string", merges));
   }
-  // Special token ids, by their text in tokenizer_config.json.
+  return array_kv("tokenizer.ggml.merges", "string", merges);
+}
+
+// Special token ids, by their text in tokenizer_config.json.
+void push_special_token_ids(json& kvs, const Doc& cfg, const HfVocabulary& v) {
   auto id_of = [&](const std::string& text) -> std::optional<uint64_t> {
-    for (const auto& [id, t] : by_id)
+    for (const auto& [id, t] : v.by_id)
       if (t == text) return id;
     return std::nullopt;
   };
@@ -185,6 +166,11 @@ json tokenizer_kvs(const fs::path& folder, uint64_t vocab_size) {
     if (text.empty()) continue;
     if (auto id = id_of(text)) kvs.push_back(kv(gguf_key, "u32", *id));
   }
+}
+
+// add_bos / add_eos / add_space_prefix: from the tokenizer as supra runs it,
+// else (a tokenizer supra cannot run) the tokenizer_config.json flags.
+void push_flags(json& kvs, const std::optional<TokenizerSpec>& spec, const Doc& cfg, bool spm_style) {
   if (spec) {
     kvs.push_back(kv("tokenizer.ggml.add_bos_token", "bool", spec->add_bos));
     kvs.push_back(kv("tokenizer.ggml.add_eos_token", "bool", spec->add_eos));
@@ -196,12 +182,54 @@ json tokenizer_kvs(const fs::path& folder, uint64_t vocab_size) {
         prepends = prepends || (p.kind == PreTokenizerStep::Kind::Metaspace && p.prepend_scheme != PrependScheme::Never);
       kvs.push_back(kv("tokenizer.ggml.add_space_prefix", "bool", prepends));
     }
-    return kvs;
+    return;
   }
   if (cfg.contains("add_bos_token") && cfg["add_bos_token"].is_boolean())
     kvs.push_back(kv("tokenizer.ggml.add_bos_token", "bool", cfg["add_bos_token"].get<bool>()));
   if (cfg.contains("add_eos_token") && cfg["add_eos_token"].is_boolean())
     kvs.push_back(kv("tokenizer.ggml.add_eos_token", "bool", cfg["add_eos_token"].get<bool>()));
+}
+
+json tokenizer_kvs(const fs::path& folder, uint64_t vocab_size) {
+  const fs::path tok_path = folder / "tokenizer.json";
+  const std::string file = tok_path.string();
+  const Doc tok = load_json(tok_path);
+  const Doc cfg = fs::exists(folder / "tokenizer_config.json") ? load_json(folder / "tokenizer_config.json") : Doc::object();
+  if (!tok.is_object() || !tok.contains("model") || !tok["model"].is_object())
+    throw bad_input("tokenizer.102", {file, {}, {}}, "no \"model\" object at /model");
+  const Doc& model = tok["model"];
+  const std::string type = model.value("type", "");
+  const bool byte_fallback = model.value("byte_fallback", false);
+  const bool byte_level = tok.contains("pre_tokenizer") && tok["pre_tokenizer"].is_object() &&
+                          (tok["pre_tokenizer"].value("type", "") == "ByteLevel" ||
+                           tok["pre_tokenizer"].dump().find("\"ByteLevel\"") != std::string::npos);
+  const HfVocabulary vocabulary = read_vocabulary(tok, type, file, vocab_size);
+
+  const bool spm_style = type == "Unigram" || byte_fallback || !byte_level;
+  // What llama.cpp cannot read from the vocabulary alone, taken from the
+  // tokenizer as supra runs it: the pre-tokenizer's name, whether a space is
+  // put before the text, and the BOS / EOS the post-processor adds. A
+  // tokenizer supra cannot run (Unigram, WordPiece, ...) keeps the old
+  // defaults: "default" and the tokenizer_config.json flags.
+  std::optional<TokenizerSpec> spec;
+  try {
+    spec = tokenizer_spec_from_hf(nlohmann::json(tok), nlohmann::json(cfg), file);
+  } catch (const Error&) {
+  }
+
+  json kvs = json::array();
+  kvs.push_back(kv("tokenizer.ggml.model", "string", spm_style ? "llama" : "gpt2"));
+  // The pre-tokenizer llama.cpp names (tokenizer/); without a parsed spec,
+  // a plain ByteLevel pre-tokenizer splits with GPT-2's regex: llama.cpp's "gpt-2".
+  // Its "default" is another split (punctuation runs, digits in threes).
+  const bool gpt2_split = byte_level && tok["pre_tokenizer"].value("type", "") == "ByteLevel" &&
+                          tok["pre_tokenizer"].value("use_regex", true);
+  const std::string pre = spec ? gguf_pre_name(spec->pre_tokenizer) : gpt2_split ? "gpt-2" : "default";
+  if (!spm_style) kvs.push_back(kv("tokenizer.ggml.pre", "string", pre));
+  push_token_arrays(kvs, vocabulary, vocab_size, spm_style);
+  if (!spm_style) kvs.push_back(merges_kv(model, file));
+  push_special_token_ids(kvs, cfg, vocabulary);
+  push_flags(kvs, spec, cfg, spm_style);
   return kvs;
 }
 
