@@ -1,5 +1,7 @@
 #include "tests/test_util.hpp"
 
+#include "schema/error.hpp"
+
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -97,5 +99,14 @@ TensorPtr make_tensor_from_floats(const std::string& name, DType dtype, std::vec
 }
 
 fs::path fixture_path(const std::string& name) { return fs::path(SUPRA_SOURCE_DIR) / "tests" / "fixtures" / name; }
+
+std::string error_id(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.id();
+  }
+  return "no error";
+}
 
 }  // namespace supra::test

@@ -2,6 +2,7 @@
 // Helpers shared by the unit tests: temporary folders, running the CLI,
 // building small checkpoints in memory.
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,9 @@ std::vector<std::byte> read_file_bytes(const fs::path& path);
 void write_file_bytes(const fs::path& path, const std::vector<std::byte>& bytes);
 // Files in `dir` (names only, sorted), to check nothing was left behind.
 std::vector<std::string> list_dir(const fs::path& dir);
+
+// The id of the supra::Error `f` throws, or "no error".
+std::string error_id(const std::function<void()>& f);
 
 // A tensor of `dtype` and `shape` filled with a deterministic pattern.
 TensorPtr make_tensor(const std::string& name, DType dtype, std::vector<uint64_t> shape, uint32_t seed = 1);

@@ -9,6 +9,7 @@
 #include "converters/inspect_report.hpp"
 #include "tools/commands.hpp"
 #include "tools/sru_commands.hpp"
+#include "tools/escape_text.hpp"
 
 namespace supra::cli {
 namespace {
@@ -27,18 +28,7 @@ std::string stat_cell(const nlohmann::ordered_json& v) {
 }
 
 // Metadata text on one line: a newline in an HDF5 attribute must not fake a row.
-std::string one_line(const std::string& s) {
-  std::string out;
-  for (const char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '\n') out += "\\n";
-    else if (c == '\t') out += "\\t";
-    else if (c == '\r') out += "\\r";
-    else if (u < 0x20 || u == 0x7F) out += fmt::format("\\x{:02x}", u);
-    else out += c;
-  }
-  return out;
-}
+std::string one_line(const std::string& s) { return escape_control_chars(s); }
 
 void print_text(const nlohmann::ordered_json& r, bool stats) {
   fmt::print("path:       {}\n", r["path"].get<std::string>());

@@ -12,6 +12,7 @@
 #include "tokenizer/utf8.hpp"
 #include "tools/commands.hpp"
 #include "tools/model_tokenizer.hpp"
+#include "tools/escape_text.hpp"
 
 namespace supra::cli {
 namespace {
@@ -25,19 +26,7 @@ std::string read_file(const std::string& path) {
 }
 
 // A piece of text for a table cell: control characters and invalid bytes escaped.
-std::string printable(const std::string& bytes) {
-  std::string out;
-  const std::string text = utf8_lossy(bytes);
-  for (const char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '\n') out += "\\n";
-    else if (c == '\t') out += "\\t";
-    else if (c == '\r') out += "\\r";
-    else if (u < 0x20 || u == 0x7F) out += fmt::format("\\x{:02x}", u);
-    else out += c;
-  }
-  return out;
-}
+std::string printable(const std::string& bytes) { return escape_control_chars(utf8_lossy(bytes)); }
 
 // "[1, 2, 3]", "1 2 3", "1,2,3", or {"ids": [...]} (tokenize --json output).
 std::vector<uint32_t> parse_ids(const std::string& text, const std::string& where) {

@@ -19,14 +19,7 @@ namespace {
 
 void write_text(const fs::path& p, const std::string& text) { std::ofstream(p, std::ios::binary) << text; }
 
-std::string error_id(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.id();
-  }
-  return "no error";
-}
+using supra::test::error_id;
 
 // Formats that differ from the registered ones only by name.
 const Format kNeutral{.name = "plain"};

@@ -13,20 +13,14 @@
 #include "linearize/recipe.hpp"
 #include "schema/error.hpp"
 #include "schema/float_convert.hpp"
+#include "tests/test_util.hpp"
 
 namespace supra {
 namespace {
 
 using json = nlohmann::json;
 
-std::string error_id(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.id();
-  }
-  return "no error";
-}
+using supra::test::error_id;
 
 ModelSpec mistral_7b() {
   ModelSpec s = spec_with_forward_facts("llama");

@@ -7,20 +7,14 @@
 
 #include "schema/error.hpp"
 #include "schema/spec_fields.hpp"
+#include "tests/test_util.hpp"
 
 namespace supra {
 namespace {
 
 using json = nlohmann::json;
 
-std::string error_id(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.id();
-  }
-  return "no error";
-}
+using supra::test::error_id;
 
 TEST(ModelSpec, HfMistral7B) {
   const json c = json::parse(R"({"architectures": ["MistralForCausalLM"], "model_type": "mistral", "hidden_size": 4096,

@@ -6,20 +6,14 @@
 #include <gtest/gtest.h>
 
 #include "schema/error.hpp"
+#include "tests/test_util.hpp"
 
 namespace supra {
 namespace {
 
 using json = nlohmann::json;
 
-std::string error_id(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.id();
-  }
-  return "no error";
-}
+using supra::test::error_id;
 
 // open_lm/model_configs/mistral_7b_linear.json (TRI-ML/linear_open_lm).
 const char* kMistral7bLinear = R"({"hidden_dim": 4096, "intermediate_dim_ffn": 14336, "n_layers": 32, "n_heads": 32,

@@ -17,14 +17,7 @@ namespace {
 
 void write_text(const std::filesystem::path& p, const std::string& text) { std::ofstream(p) << text; }
 
-std::string error_id(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.id();
-  }
-  return "no error";
-}
+using supra::test::error_id;
 
 TEST(Tokens, JsonArrayAndListOfArrays) {
   test::TempDir dir;
