@@ -29,6 +29,7 @@ cmake --build "$build" -j"$jobs" --target supra "${harnesses[@]}"
 
 bash fuzz/make_seeds.sh "$build/supra" "$build/seeds"
 
+export LSAN_OPTIONS="suppressions=$PWD/tools/lsan_suppressions.txt"
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:allocator_may_return_null=0"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 status=0

@@ -16,6 +16,7 @@ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSUPRA_SANITIZE=ON -
 cmake --build build-asan -j"$jobs" --target supra supra_tests
 # A leak is a finding too (detect_leaks).
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1"
+export LSAN_OPTIONS="suppressions=$PWD/tools/lsan_suppressions.txt"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 # Every unit test and the interop scripts that drive the supra binary over
 # the readers and writers; the slow ones that mostly run outside programs

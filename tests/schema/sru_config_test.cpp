@@ -49,7 +49,8 @@ TEST(SruConfig, Enwik8BaseHas93KeysAnd107_57MValues) {
 }
 
 TEST(SruConfig, EveryConstructorArgumentIsRequiredByName) {
-  for (const auto& [field, value] : enwik8_base()["rnn_kwargs"].items()) {
+  const json base = enwik8_base();  // named: a temporary would die before the loop runs
+  for (const auto& [field, value] : base["rnn_kwargs"].items()) {
     json j = enwik8_base();
     j["rnn_kwargs"].erase(field);
     const std::string e = error_of(j);
