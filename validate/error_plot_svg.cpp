@@ -15,19 +15,7 @@ namespace {
 constexpr double kWidth = 820, kHeight = 340, kLeft = 70, kRight = 150, kTop = 20, kBottom = 50;
 constexpr const char* kPalette[] = {"#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"};
 
-std::string escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
+std::string escape(const std::string& s) { return report::markup_escape(s); }
 
 // Decades shown on the y axis: from below the smallest positive value to above the largest.
 std::pair<int, int> decade_range(const std::vector<HiddenStepError>& steps, double tol) {

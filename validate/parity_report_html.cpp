@@ -9,20 +9,7 @@
 namespace supra {
 namespace {
 
-std::string escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
+std::string escape(const std::string& s) { return report::markup_escape(s); }
 
 constexpr const char* kStyle =
     "body{font-family:sans-serif;margin:2em;color:#222;max-width:60em}"

@@ -125,4 +125,19 @@ std::string positions_text(const ParityReport& r) {
   return fmt::format("{} positions ({} scored), vocabulary {}, reference: {}", m.positions, m.scored, m.vocab, ref);
 }
 
+std::string markup_escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
 }  // namespace supra::report

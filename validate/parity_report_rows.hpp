@@ -31,4 +31,7 @@ std::string positions_text(const ParityReport& r);
 // 6 significant digits; "n/a" for NaN, "inf" for infinity.
 std::string number(double v);
 
+// Text for HTML or SVG (XML) content and attributes: & < > " ' as entities.
+std::string markup_escape(const std::string& s);
+
 }  // namespace supra::report
